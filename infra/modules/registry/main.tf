@@ -1,0 +1,123 @@
+# The client registry: one item per client certificate, keyed by (client_id, canonical serial).
+#
+# Item format (written by clientctl, read by the authorizer with one GetItem per decision):
+# client_id (S, partition key), serial (S, sort key: lower-case hex, no separators, no leading
+# zeros), status (S: active | revoked | suspended), not_after (N), issuer (S, optional),
+# tenant (S), scopes (L or SS), routes (L), usage_plan_key (S), created_at (N),
+# revoked_at (N), revoked_reason (S), expires_at (N: the TTL attribute, not_after + 90 days).
+# Only the key attributes are declared here: DynamoDB is schemaless for the rest.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_root = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
+}
+
+resource "aws_kms_key" "registry" {
+  description             = "SSE key of the ${var.table_name} DynamoDB client registry"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.kms_key_deletion_window_days
+  tags                    = var.tags
+
+  # A key policy's Resource "*" means this key only. The account keeps administration (so
+  # the key cannot become unmanageable), and use of the key is delegated to IAM policies in
+  # this account, only through DynamoDB in this region: no principal can decrypt with it
+  # directly. Every action is listed by name.
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministersTheKey"
+        Effect    = "Allow"
+        Principal = { AWS = local.account_root }
+        Action = [
+          "kms:CancelKeyDeletion",
+          "kms:DescribeKey",
+          "kms:DisableKey",
+          "kms:DisableKeyRotation",
+          "kms:EnableKey",
+          "kms:EnableKeyRotation",
+          "kms:GetKeyPolicy",
+          "kms:GetKeyRotationStatus",
+          "kms:ListGrants",
+          "kms:ListKeyPolicies",
+          "kms:ListKeyRotations",
+          "kms:ListResourceTags",
+          "kms:PutKeyPolicy",
+          "kms:RevokeGrant",
+          "kms:RotateKeyOnDemand",
+          "kms:ScheduleKeyDeletion",
+          "kms:TagResource",
+          "kms:UntagResource",
+          "kms:UpdateKeyDescription",
+        ]
+        Resource = "*"
+      },
+      {
+        Sid       = "AccountUsesTheKeyOnlyThroughDynamoDB"
+        Effect    = "Allow"
+        Principal = { AWS = local.account_root }
+        Action = [
+          "kms:CreateGrant",
+          "kms:Decrypt",
+          "kms:DescribeKey",
+          "kms:Encrypt",
+          "kms:GenerateDataKey",
+          "kms:GenerateDataKeyWithoutPlaintext",
+          "kms:ReEncryptFrom",
+          "kms:ReEncryptTo",
+        ]
+        Resource = "*"
+        Condition = {
+          StringEquals = {
+            "kms:ViaService"    = "dynamodb.${data.aws_region.current.region}.amazonaws.com"
+            "kms:CallerAccount" = data.aws_caller_identity.current.account_id
+          }
+        }
+      },
+    ]
+  })
+}
+
+resource "aws_kms_alias" "registry" {
+  name          = "alias/${var.table_name}"
+  target_key_id = aws_kms_key.registry.key_id
+}
+
+resource "aws_dynamodb_table" "registry" {
+  name                        = var.table_name
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "client_id"
+  range_key                   = "serial"
+  deletion_protection_enabled = true
+  tags                        = var.tags
+
+  attribute {
+    name = "client_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "serial"
+    type = "S"
+  }
+
+  # Long-expired certificates disappear on their own; revoked ones stay until then, so a
+  # revocation can never be undone by the TTL before the certificate itself has expired.
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled                 = true
+    recovery_period_in_days = var.point_in_time_recovery_days
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.registry.arn
+  }
+}

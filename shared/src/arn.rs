@@ -1,0 +1,147 @@
+//! `execute-api` ARNs: parsing the `methodArn`/`routeArn` of an event and building the
+//! resource ARNs of a policy from it.
+//!
+//! `arn:{partition}:execute-api:{region}:{account}:{api_id}/{stage}/{method}/{resource path}`.
+//! The incoming ARN is validated strictly: a component holding `*` or `?` is refused, so no
+//! wildcard in a policy can come from request data.
+
+use crate::decision::Reason;
+
+pub const ARN_MALFORMED: Reason = Reason::new("arn_malformed");
+
+/// The parts of an `execute-api` method or route ARN.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiArn {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+    pub api_id: String,
+    pub stage: String,
+    /// `GET`, `POST`, ... or `$default` for an HTTP API's default route.
+    pub method: String,
+    /// The resource path with its leading slash (`/orders/42`), `/` for the root.
+    pub path: String,
+}
+
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '$' | '.')
+}
+
+fn non_empty_token(s: &str) -> Option<&str> {
+    (!s.is_empty() && s.chars().all(is_token_char)).then_some(s)
+}
+
+impl ApiArn {
+    /// Parses a method or route ARN; `None` when it is not a well-formed `execute-api` ARN.
+    pub fn parse(arn: &str) -> Option<ApiArn> {
+        let mut parts = arn.splitn(6, ':');
+        if parts.next()? != "arn" {
+            return None;
+        }
+        let partition = non_empty_token(parts.next()?)?;
+        if parts.next()? != "execute-api" {
+            return None;
+        }
+        let region = non_empty_token(parts.next()?)?;
+        let account = parts.next()?;
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let rest = parts.next()?;
+        let mut segs = rest.splitn(4, '/');
+        let api_id = segs.next().filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric()))?;
+        let stage = non_empty_token(segs.next()?)?;
+        let method = segs.next().filter(|m| *m == "$default" || (!m.is_empty() && m.bytes().all(|b| b.is_ascii_uppercase())))?;
+        let path = segs.next().unwrap_or("");
+        if path.contains(['*', '?']) || path.chars().any(char::is_control) {
+            return None;
+        }
+        Some(ApiArn {
+            partition: partition.to_owned(),
+            region: region.to_owned(),
+            account: account.to_owned(),
+            api_id: api_id.to_owned(),
+            stage: stage.to_owned(),
+            method: method.to_owned(),
+            path: format!("/{path}"),
+        })
+    }
+
+    /// `arn:...:{api_id}/{stage}/`: every policy resource starts with this.
+    pub fn stage_prefix(&self) -> String {
+        format!("arn:{}:execute-api:{}:{}:{}/{}/", self.partition, self.region, self.account, self.api_id, self.stage)
+    }
+
+    /// The ARN of one route of this API and stage: `method` is `GET`, `*`, ...; `path` starts
+    /// with `/` and may hold the policy's own wildcards.
+    pub fn route(&self, method: &str, path: &str) -> String {
+        let mut s = self.stage_prefix();
+        s.push_str(method);
+        s.push_str(path);
+        s
+    }
+
+    /// The ARN this request was for, rebuilt from its parts.
+    pub fn this_route(&self) -> String {
+        self.route(&self.method, &self.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(arn: &str, expected: Option<(&str, &str, &str, &str, &str, &str)>) {
+        let got = ApiArn::parse(arn);
+        let got = got.as_ref().map(|a| {
+            (a.region.as_str(), a.account.as_str(), a.api_id.as_str(), a.stage.as_str(), a.method.as_str(), a.path.as_str())
+        });
+        assert_eq!(got, expected, "{arn}");
+    }
+
+    #[test]
+    fn parses_method_and_route_arns() {
+        check(
+            "arn:aws:execute-api:eu-west-1:123456789012:abc123defg/prod/GET/orders/42",
+            Some(("eu-west-1", "123456789012", "abc123defg", "prod", "GET", "/orders/42")),
+        );
+        check(
+            "arn:aws:execute-api:us-east-1:123456789012:api1/$default/POST/payments",
+            Some(("us-east-1", "123456789012", "api1", "$default", "POST", "/payments")),
+        );
+        check(
+            "arn:aws:execute-api:us-east-1:123456789012:api1/$default/$default",
+            Some(("us-east-1", "123456789012", "api1", "$default", "$default", "/")),
+        );
+        check(
+            "arn:aws:execute-api:us-east-1:123456789012:api1/prod/GET/",
+            Some(("us-east-1", "123456789012", "api1", "prod", "GET", "/")),
+        );
+    }
+
+    #[test]
+    fn refuses_malformed_and_wildcard_arns() {
+        for bad in [
+            "",
+            "arn:aws:lambda:us-east-1:123456789012:function/x",
+            "arn:aws:execute-api:us-east-1:12345:api1/prod/GET/x",
+            "arn:aws:execute-api:us-east-1:123456789012:*/prod/GET/x",
+            "arn:aws:execute-api:us-east-1:123456789012:api1/*/GET/x",
+            "arn:aws:execute-api:us-east-1:123456789012:api1/prod/*/x",
+            "arn:aws:execute-api:us-east-1:123456789012:api1/prod/GET/orders/*",
+            "arn:aws:execute-api:us-east-1:123456789012:api1/prod/get/x",
+            "arn:aws:execute-api:us-east-1:123456789012:api1/prod",
+            "arn:aws:execute-api:*:123456789012:api1/prod/GET/x",
+        ] {
+            check(bad, None);
+        }
+    }
+
+    #[test]
+    fn builds_route_arns_in_the_same_api_and_stage() {
+        let arn = ApiArn::parse("arn:aws-cn:execute-api:cn-north-1:123456789012:api1/v1/GET/a").unwrap_or_else(|| unreachable!());
+        assert_eq!(arn.route("POST", "/orders/*"), "arn:aws-cn:execute-api:cn-north-1:123456789012:api1/v1/POST/orders/*");
+        assert_eq!(arn.this_route(), "arn:aws-cn:execute-api:cn-north-1:123456789012:api1/v1/GET/a");
+    }
+}

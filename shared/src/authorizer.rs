@@ -1,0 +1,339 @@
+//! The pipeline: event in, credentials verified, policy applied, response out.
+//!
+//! [`Authorizer::evaluate`] is the whole decision as a value ([`Verdict`]); it never fails
+//! and never panics on request data. [`Authorizer::handle`] adds the decision log line and
+//! the metric, and turns the verdict into what API Gateway expects: a response, or the
+//! `Unauthorized` error. There is one path to Allow: every configured check passed and the
+//! policy allowed the route.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use base64::Engine as _;
+
+use crate::config::{ConfigError, Env};
+use crate::decision::{Identity, Outcome, Reason, Rejection};
+use crate::event::{EventConfig, parse_event};
+use crate::jwt::{JwtConfig, JwtInitError, JwtVerifier};
+use crate::mtls::{ClientRegistry, MtlsConfig, MtlsVerifier};
+use crate::policy::{Policy, PolicyVerdict};
+use crate::request::{AuthRequest, EventShape};
+use crate::response::{AuthorizerResponse, Context, ResponseParts, Statement, render};
+use crate::telemetry::{DecisionRecord, MetricsSink, emf_line, log_decision};
+
+pub const NO_CREDENTIALS: Reason = Reason::new("no_credentials");
+pub const CLIENT_CERT_REQUIRED: Reason = Reason::new("client_cert_required");
+pub const JWT_DISABLED: Reason = Reason::new("jwt_not_configured");
+pub const MTLS_DISABLED: Reason = Reason::new("mtls_not_configured");
+pub const TOKEN_NOT_BOUND: Reason = Reason::new("token_not_bound");
+pub const TOKEN_BINDING_CERT_MISSING: Reason = Reason::new("token_binding_cert_missing");
+pub const TOKEN_BINDING_MISMATCH: Reason = Reason::new("token_binding_mismatch");
+
+/// The pipeline's own settings (the checks have theirs).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub event: EventConfig,
+    /// Answer HTTP API events with `{"isAuthorized": ..}` instead of an IAM policy.
+    pub simple_responses: bool,
+    /// A request without a client certificate is `Unauthorized` (from the mTLS configuration).
+    pub require_client_cert: bool,
+}
+
+/// Everything read from the environment at init.
+#[derive(Clone, Debug)]
+pub struct AuthorizerConfig {
+    pub settings: Settings,
+    pub jwt: Option<JwtConfig>,
+    pub mtls: Option<MtlsConfig>,
+    pub policy: Policy,
+}
+
+impl AuthorizerConfig {
+    /// Reads and validates every `AUTHZ_*` variable. Refuses a configuration with no way to
+    /// authenticate anyone.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let token_header = env.string("AUTHZ_TOKEN_HEADER", "authorization").to_ascii_lowercase();
+        if token_header.is_empty() || !token_header.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(ConfigError::new("AUTHZ_TOKEN_HEADER", format!("expected a header name, got {token_header:?}")));
+        }
+        let jwt = JwtConfig::from_env(env)?;
+        let mtls = MtlsConfig::from_env(env)?;
+        let settings = Settings {
+            event: EventConfig { token_header },
+            simple_responses: env.bool("AUTHZ_HTTP_API_SIMPLE_RESPONSES", false)?,
+            require_client_cert: mtls.as_ref().is_some_and(|m| m.require_client_cert),
+        };
+        if jwt.is_none() && mtls.is_none() {
+            return Err(ConfigError::new(
+                "AUTHZ_JWT_ISSUERS",
+                "no authentication method configured: set AUTHZ_JWT_ISSUERS (JWT) and/or AUTHZ_REGISTRY_TABLE (mTLS)",
+            ));
+        }
+        let policy = Policy::from_env(env)?;
+        Ok(Self { settings, jwt, mtls, policy })
+    }
+}
+
+/// Why the authorizer could not be built at init.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("jwt: {0}")]
+    Jwt(#[from] JwtInitError),
+    #[error("mtls is configured but no client registry was given")]
+    RegistryMissing,
+}
+
+/// A whole decision, as a value: what the event was, who the caller proved to be, what they
+/// may call, and the outcome with its reason.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    pub request: Option<AuthRequest>,
+    pub identity: Identity,
+    pub outcome: Outcome,
+    pub reason: Reason,
+    pub policy: Option<PolicyVerdict>,
+    /// When it was decided (Unix seconds).
+    pub at: u64,
+}
+
+impl Verdict {
+    fn unauthorized(request: Option<AuthRequest>, reason: Reason, at: u64) -> Self {
+        Self { request, identity: Identity::default(), outcome: Outcome::Unauthorized, reason, policy: None, at }
+    }
+
+    fn rejected(request: AuthRequest, identity: Identity, rejection: Rejection, at: u64) -> Self {
+        let (outcome, reason) = (rejection.outcome(), rejection.reason);
+        Self { request: Some(request), identity, outcome, reason, policy: None, at }
+    }
+
+    pub fn shape(&self) -> Option<EventShape> {
+        self.request.as_ref().map(|r| r.shape)
+    }
+}
+
+/// The `Unauthorized` answer: the invocation fails with exactly this message (API Gateway: 401).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Unauthorized")]
+pub struct Unauthorized;
+
+/// Per-invocation facts that come from outside the event.
+#[derive(Clone, Copy, Debug)]
+pub struct Invocation<'a> {
+    /// The Lambda request id.
+    pub request_id: &'a str,
+    /// Unix seconds.
+    pub now: u64,
+}
+
+/// The authorizer, built once at init and shared by every invocation.
+#[derive(Debug)]
+pub struct Authorizer {
+    settings: Settings,
+    jwt: Option<JwtVerifier>,
+    mtls: Option<MtlsVerifier>,
+    policy: Policy,
+    metrics: Arc<dyn MetricsSink>,
+}
+
+impl Authorizer {
+    /// Builds the verifiers from the configuration: loads bundled JWKS, prefetches keys when
+    /// asked. `registry` is the client registry adapter the binary built (DynamoDB in the
+    /// Lambda); it is required when mTLS is configured.
+    pub async fn from_config(
+        config: AuthorizerConfig,
+        registry: Option<Arc<dyn ClientRegistry>>,
+        metrics: Arc<dyn MetricsSink>,
+    ) -> Result<Self, InitError> {
+        let jwt = match config.jwt {
+            Some(c) => Some(JwtVerifier::new(c).await?),
+            None => None,
+        };
+        let mtls = match (config.mtls, registry) {
+            (Some(c), Some(r)) => Some(MtlsVerifier::new(c, r)),
+            (Some(_), None) => return Err(InitError::RegistryMissing),
+            (None, _) => None,
+        };
+        Ok(Self::new(config.settings, jwt, mtls, config.policy, metrics))
+    }
+
+    pub fn new(
+        settings: Settings,
+        jwt: Option<JwtVerifier>,
+        mtls: Option<MtlsVerifier>,
+        policy: Policy,
+        metrics: Arc<dyn MetricsSink>,
+    ) -> Self {
+        Self { settings, jwt, mtls, policy, metrics }
+    }
+
+    /// Decides one event at `now` (Unix seconds). Pure apart from the checks' caches and the
+    /// registry and JWKS lookups they make.
+    pub async fn evaluate(&self, event: &[u8], now: u64) -> Verdict {
+        let request = match parse_event(event, &self.settings.event) {
+            Ok(r) => r,
+            Err(reason) => return Verdict::unauthorized(None, reason, now),
+        };
+        let token = request.token.as_deref().filter(|_| self.jwt.is_some());
+        let cert = request.client_cert.as_ref().filter(|_| self.mtls.is_some());
+        if self.settings.require_client_cert && cert.is_none() {
+            return Verdict::unauthorized(Some(request), CLIENT_CERT_REQUIRED, now);
+        }
+        if token.is_none() && cert.is_none() {
+            let reason = if request.token.is_some() {
+                JWT_DISABLED
+            } else if request.client_cert.is_some() {
+                MTLS_DISABLED
+            } else {
+                NO_CREDENTIALS
+            };
+            return Verdict::unauthorized(Some(request), reason, now);
+        }
+
+        let mut identity = Identity::default();
+        if let (Some(verifier), Some(token)) = (&self.jwt, token) {
+            match verifier.verify(token, now).await {
+                Ok(id) => identity.jwt = Some(id),
+                Err(rejection) => return Verdict::rejected(request, identity, rejection, now),
+            }
+        }
+        if let (Some(verifier), Some(cert)) = (&self.mtls, cert) {
+            match verifier.verify(cert, now).await {
+                Ok(id) => identity.mtls = Some(id),
+                Err(rejection) => return Verdict::rejected(request, identity, rejection, now),
+            }
+        }
+        if let Err(reason) = check_token_binding(&identity) {
+            return Verdict::rejected(request, identity, Rejection::unauthenticated(reason), now);
+        }
+
+        let verdict = self.policy.evaluate(&identity, &request);
+        let outcome = if verdict.allowed { Outcome::Allow } else { Outcome::Deny };
+        Verdict { request: Some(request), identity, outcome, reason: verdict.reason, policy: Some(verdict), at: now }
+    }
+
+    /// Turns a verdict into API Gateway's answer.
+    pub fn respond(&self, verdict: &Verdict) -> Result<AuthorizerResponse, Unauthorized> {
+        let Some(request) = verdict.request.as_ref().filter(|_| verdict.outcome != Outcome::Unauthorized) else {
+            return Err(Unauthorized);
+        };
+        let statements = statements(request, verdict);
+        let principal = verdict.identity.principal().unwrap_or("unknown");
+        Ok(render(ResponseParts {
+            shape: request.shape,
+            simple: self.settings.simple_responses,
+            allowed: verdict.outcome == Outcome::Allow,
+            principal,
+            statements: &statements,
+            context: context(verdict),
+            usage_identifier_key: if verdict.outcome == Outcome::Allow {
+                verdict.identity.mtls.as_ref().and_then(|m| m.usage_plan_key.as_deref())
+            } else {
+                None
+            },
+        }))
+    }
+
+    /// Decides, logs, counts and answers one invocation.
+    pub async fn handle(&self, event: &[u8], invocation: Invocation<'_>) -> Result<AuthorizerResponse, Unauthorized> {
+        let started = Instant::now();
+        let verdict = self.evaluate(event, invocation.now).await;
+        let response = self.respond(&verdict);
+        let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let record = DecisionRecord {
+            request_id: invocation.request_id,
+            shape: verdict.shape(),
+            auth_method: verdict.identity.method(),
+            principal: verdict.identity.principal(),
+            method: verdict.request.as_ref().map(|r| r.method.as_str()),
+            path: verdict.request.as_ref().map(|r| r.path.as_str()),
+            outcome: verdict.outcome,
+            reason: verdict.reason,
+            rule: verdict.policy.as_ref().and_then(|p| p.rule.as_deref()),
+            latency_us,
+        };
+        log_decision(&record);
+        self.metrics.emit(&emf_line(&record, invocation.now.saturating_mul(1000)));
+        response
+    }
+}
+
+/// RFC 8705 certificate-bound tokens: a token with `cnf.x5t#S256` is only good together with
+/// the certificate it names; an issuer may require every token to be bound.
+fn check_token_binding(identity: &Identity) -> Result<(), Reason> {
+    let Some(jwt) = &identity.jwt else { return Ok(()) };
+    match (&jwt.cnf_x5t_s256, &identity.mtls) {
+        (None, _) if jwt.require_bound_token => Err(TOKEN_NOT_BOUND),
+        (None, _) => Ok(()),
+        (Some(_), None) => Err(TOKEN_BINDING_CERT_MISSING),
+        (Some(thumbprint), Some(mtls)) => {
+            let presented = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mtls.cert_sha256);
+            if aws_lc_rs::constant_time::verify_slices_are_equal(presented.as_bytes(), thumbprint.as_bytes()).is_ok() {
+                Ok(())
+            } else {
+                Err(TOKEN_BINDING_MISMATCH)
+            }
+        }
+    }
+}
+
+/// The policy statements for a verdict. Allow lists every route the caller may call in this
+/// API stage (so a cached policy answers every route correctly); a denied route is named in
+/// an explicit Deny; a caller with no route at all, or a fault, gets Deny on the whole stage.
+fn statements(request: &AuthRequest, verdict: &Verdict) -> Vec<Statement> {
+    let arn = &request.arn;
+    let grants = verdict.policy.as_ref().map(|p| p.grants.as_slice()).unwrap_or_default();
+    if grants.is_empty() {
+        return vec![Statement { allow: false, resources: vec![arn.route("*", "/*")] }];
+    }
+    let allow = Statement { allow: true, resources: grants.iter().map(|g| arn.route(&g.method, &g.path)).collect() };
+    if verdict.outcome == Outcome::Allow {
+        vec![allow]
+    } else {
+        vec![allow, Statement { allow: false, resources: vec![arn.this_route()] }]
+    }
+}
+
+/// The authorizer context the backend reads (`$context.authorizer.<key>`).
+fn context(verdict: &Verdict) -> Context {
+    let mut ctx = Context::new();
+    let id = &verdict.identity;
+    ctx.str("auth_method", id.method());
+    if let Some(p) = id.principal() {
+        ctx.str("principal", p);
+    }
+    let mut scopes: Vec<&str> = Vec::new();
+    if let Some(m) = &id.mtls {
+        ctx.str("client_id", m.client_id.as_str()).str("cert_serial", m.serial.as_str());
+        if let Some(t) = &m.tenant {
+            ctx.str("tenant", t.as_str());
+        }
+        scopes.extend(m.scopes.iter().map(String::as_str));
+    }
+    if let Some(j) = &id.jwt {
+        ctx.str("issuer", j.issuer.as_str());
+        if let Some(sub) = &j.subject {
+            ctx.str("sub", sub.as_str());
+        }
+        if let (Some(c), None) = (&j.client_id, &id.mtls) {
+            ctx.str("client_id", c.as_str());
+        }
+        if !j.groups.is_empty() {
+            ctx.str("groups", j.groups.join(","));
+        }
+        for s in &j.scopes {
+            if !scopes.contains(&s.as_str()) {
+                scopes.push(s);
+            }
+        }
+        ctx.bool("token_bound", j.cnf_x5t_s256.is_some() && id.mtls.is_some());
+    }
+    ctx.str("scopes", scopes.join(" "));
+    if let Some(rule) = verdict.policy.as_ref().and_then(|p| p.rule.as_deref()) {
+        ctx.str("policy_rule", rule);
+    }
+    ctx.str("decision", verdict.outcome.as_str());
+    ctx.num("authorized_at", i64::try_from(verdict.at).unwrap_or(i64::MAX));
+    ctx
+}

@@ -1,0 +1,263 @@
+//! The three API Gateway authorizer event shapes, told apart from the payload and
+//! normalised into one [`AuthRequest`].
+//!
+//! Parsing uses the `aws_lambda_events` types. Anything that is not one of the three shapes,
+//! does not parse, carries oversize or non-ASCII header values, or presents the bearer token
+//! ambiguously is refused here with a reason code, before any credential is looked at.
+//! Error texts from the JSON parser are never logged: serde's messages can quote the
+//! offending value, which may be a token.
+
+use std::borrow::Cow;
+
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
+    ApiGatewayV2CustomAuthorizerV2Request,
+};
+use aws_lambda_events::http::{HeaderMap, HeaderValue};
+use serde::Deserialize;
+
+use crate::arn::{ARN_MALFORMED, ApiArn};
+use crate::decision::Reason;
+use crate::request::{AuthRequest, ClientCert, EventShape};
+
+pub const EVENT_NOT_JSON: Reason = Reason::new("event_not_json");
+pub const EVENT_SHAPE_UNKNOWN: Reason = Reason::new("event_shape_unknown");
+pub const EVENT_MALFORMED: Reason = Reason::new("event_malformed");
+pub const EVENT_TOO_LARGE: Reason = Reason::new("event_too_large");
+pub const HEADERS_TOO_LARGE: Reason = Reason::new("headers_too_large");
+pub const HEADER_NOT_ASCII: Reason = Reason::new("header_not_ascii");
+pub const TOKEN_HEADER_REPEATED: Reason = Reason::new("token_header_repeated");
+pub const TOKEN_SCHEME_NOT_BEARER: Reason = Reason::new("token_scheme_not_bearer");
+pub const TOKEN_MALFORMED: Reason = Reason::new("token_malformed");
+
+/// API Gateway's limit on the total size of header values.
+pub const MAX_HEADER_BYTES: usize = 10 * 1024;
+/// An authorizer event is bounded by API Gateway's request limits; anything bigger is not
+/// from API Gateway.
+pub const MAX_EVENT_BYTES: usize = 256 * 1024;
+/// Longer bearer tokens are refused before any decoding (the JWT check has its own 8 KiB cap).
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// How to find the bearer token in REQUEST events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventConfig {
+    /// Lower-case header name carrying `Bearer <token>` (`AUTHZ_TOKEN_HEADER`, default `authorization`).
+    pub token_header: String,
+}
+
+impl Default for EventConfig {
+    fn default() -> Self {
+        Self { token_header: "authorization".to_owned() }
+    }
+}
+
+/// Just enough of any event to tell the shapes apart.
+#[derive(Deserialize)]
+struct Probe<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    version: Option<Cow<'a, str>>,
+}
+
+/// Which shape `event` is, from its `version` and `type` fields.
+pub fn detect_shape(event: &[u8]) -> Result<EventShape, Reason> {
+    if event.len() > MAX_EVENT_BYTES {
+        return Err(EVENT_TOO_LARGE);
+    }
+    let probe: Probe<'_> = serde_json::from_slice(event).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => EVENT_SHAPE_UNKNOWN,
+        _ => EVENT_NOT_JSON,
+    })?;
+    match (probe.version.as_deref(), probe.kind.as_deref()) {
+        (Some("2.0"), Some("REQUEST")) => Ok(EventShape::HttpV2),
+        (Some("1.0") | None, Some("REQUEST")) => Ok(EventShape::RestRequest),
+        (None, Some("TOKEN")) => Ok(EventShape::RestToken),
+        _ => Err(EVENT_SHAPE_UNKNOWN),
+    }
+}
+
+/// Parses and normalises one authorizer event.
+pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Reason> {
+    match detect_shape(event)? {
+        EventShape::RestToken => parse_token_event(event),
+        EventShape::RestRequest => parse_rest_request(event, config),
+        EventShape::HttpV2 => parse_http_v2(event, config),
+    }
+}
+
+fn from_json<'a, T: Deserialize<'a>>(event: &'a [u8]) -> Result<T, Reason> {
+    serde_json::from_slice(event).map_err(|_| EVENT_MALFORMED)
+}
+
+fn parse_arn(arn: Option<&str>) -> Result<ApiArn, Reason> {
+    arn.and_then(ApiArn::parse).ok_or(ARN_MALFORMED)
+}
+
+fn parse_token_event(event: &[u8]) -> Result<AuthRequest, Reason> {
+    let e: ApiGatewayCustomAuthorizerRequest = from_json(event)?;
+    let arn = parse_arn(e.method_arn.as_deref())?;
+    let token = match e.authorization_token.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(bearer_token(raw.as_bytes())?),
+    };
+    Ok(AuthRequest { shape: EventShape::RestToken, method: arn.method.clone(), path: arn.path.clone(), arn, token, client_cert: None })
+}
+
+fn parse_rest_request(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Reason> {
+    let e: ApiGatewayCustomAuthorizerRequestTypeRequest = from_json(event)?;
+    let arn = parse_arn(e.method_arn.as_deref())?;
+    check_headers(&e.headers)?;
+    check_headers(&e.multi_value_headers)?;
+    // `headers` keeps the last value of a repeated header; `multiValueHeaders` has them all.
+    if e.multi_value_headers.get_all(config.token_header.as_str()).iter().nth(1).is_some() {
+        return Err(TOKEN_HEADER_REPEATED);
+    }
+    let token = token_from_headers(&e.headers, config)?;
+    let client_cert = e.request_context.identity.and_then(|i| i.client_cert).map(|c| ClientCert {
+        pem: c.client_cert_pem.unwrap_or_default(),
+        subject_dn: c.subject_dn.unwrap_or_default(),
+        issuer_dn: c.issuer_dn.unwrap_or_default(),
+        serial_number: c.serial_number.unwrap_or_default(),
+        not_before: c.validity.not_before.unwrap_or_default(),
+        not_after: c.validity.not_after.unwrap_or_default(),
+    });
+    Ok(AuthRequest { shape: EventShape::RestRequest, method: arn.method.clone(), path: arn.path.clone(), arn, token, client_cert })
+}
+
+fn parse_http_v2(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Reason> {
+    let e: ApiGatewayV2CustomAuthorizerV2Request = from_json(event)?;
+    let arn = parse_arn(e.route_arn.as_deref())?;
+    check_headers(&e.headers)?;
+    let token = token_from_headers(&e.headers, config)?;
+    // The `$default` route's ARN names no method or path: take them from the request itself.
+    let (method, path) = if arn.method == "$default" {
+        let http = &e.request_context.http;
+        let raw = http.path.as_deref().or(e.raw_path.as_deref()).unwrap_or("/");
+        let stage_prefix = format!("/{}/", arn.stage);
+        let path = raw.strip_prefix(stage_prefix.as_str()).map_or_else(|| raw.to_owned(), |p| format!("/{p}"));
+        (http.method.as_str().to_ascii_uppercase(), path)
+    } else {
+        (arn.method.clone(), arn.path.clone())
+    };
+    let client_cert = e.request_context.authentication.and_then(|a| a.client_cert).map(|c| ClientCert {
+        pem: c.client_cert_pem.unwrap_or_default(),
+        subject_dn: c.subject_dn.unwrap_or_default(),
+        issuer_dn: c.issuer_dn.unwrap_or_default(),
+        serial_number: c.serial_number.unwrap_or_default(),
+        not_before: c.validity.not_before.unwrap_or_default(),
+        not_after: c.validity.not_after.unwrap_or_default(),
+    });
+    Ok(AuthRequest { shape: EventShape::HttpV2, arn, method, path, token, client_cert })
+}
+
+/// Refuses header sets over API Gateway's 10 KiB of values. (Values that are not visible
+/// ASCII matter only in the token header; [`bearer_token`] refuses them there.)
+fn check_headers(headers: &HeaderMap) -> Result<(), Reason> {
+    let mut total = 0usize;
+    for value in headers.values() {
+        total = total.saturating_add(value.len());
+        if total > MAX_HEADER_BYTES {
+            return Err(HEADERS_TOO_LARGE);
+        }
+    }
+    Ok(())
+}
+
+fn token_from_headers(headers: &HeaderMap, config: &EventConfig) -> Result<Option<String>, Reason> {
+    let mut values = headers.get_all(config.token_header.as_str()).iter();
+    let Some(first) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(TOKEN_HEADER_REPEATED);
+    }
+    header_token(first)
+}
+
+fn header_token(value: &HeaderValue) -> Result<Option<String>, Reason> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    bearer_token(value.as_bytes()).map(Some)
+}
+
+/// `Bearer <token68>` (scheme case-insensitive, RFC 9110 §11.1) to the token. A value that
+/// is not visible ASCII, names another scheme, or whose token is not token68 is refused.
+pub fn bearer_token(raw: &[u8]) -> Result<String, Reason> {
+    let value = std::str::from_utf8(raw).map_err(|_| HEADER_NOT_ASCII)?;
+    if !value.bytes().all(|b| b == b' ' || b == b'\t' || b.is_ascii_graphic()) {
+        return Err(HEADER_NOT_ASCII);
+    }
+    let value = value.trim_matches([' ', '\t']);
+    let (scheme, rest) = value.split_once([' ', '\t']).ok_or(TOKEN_SCHEME_NOT_BEARER)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(TOKEN_SCHEME_NOT_BEARER);
+    }
+    let token = rest.trim_start_matches([' ', '\t']);
+    if token.is_empty() || token.len() > MAX_TOKEN_BYTES || !is_token68(token) {
+        return Err(TOKEN_MALFORMED);
+    }
+    Ok(token.to_owned())
+}
+
+/// RFC 9110 token68: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_token68(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check_bearer(raw: &str, expected: Result<&str, Reason>) {
+        assert_eq!(bearer_token(raw.as_bytes()).as_deref(), expected.map(|s| s), "{raw:?}");
+    }
+
+    #[test]
+    fn bearer_scheme_parsing() {
+        check_bearer("Bearer abc.def.ghi", Ok("abc.def.ghi"));
+        check_bearer("bearer abc.def.ghi", Ok("abc.def.ghi"));
+        check_bearer("BEARER   abc.def.ghi  ", Ok("abc.def.ghi"));
+        check_bearer("Bearer\tabc", Ok("abc"));
+        check_bearer("Basic dXNlcjpwYXNz", Err(TOKEN_SCHEME_NOT_BEARER));
+        check_bearer("abc.def.ghi", Err(TOKEN_SCHEME_NOT_BEARER));
+        check_bearer("Bearer", Err(TOKEN_SCHEME_NOT_BEARER));
+        check_bearer("Bearer ", Err(TOKEN_SCHEME_NOT_BEARER));
+        check_bearer("Bearer a b", Err(TOKEN_MALFORMED));
+        check_bearer("Bearer a,Bearer b", Err(TOKEN_MALFORMED));
+        check_bearer("Bearer ===", Err(TOKEN_MALFORMED));
+        check_bearer("Bearer tok\u{e9}n", Err(HEADER_NOT_ASCII));
+        check_bearer("Bearer tok\u{1}n", Err(HEADER_NOT_ASCII));
+        check_bearer(&format!("Bearer {}", "a".repeat(MAX_TOKEN_BYTES + 1)), Err(TOKEN_MALFORMED));
+    }
+
+    #[track_caller]
+    fn check_shape(event: &str, expected: Result<EventShape, Reason>) {
+        assert_eq!(detect_shape(event.as_bytes()), expected, "{event}");
+    }
+
+    #[test]
+    fn shapes_are_told_apart_by_payload() {
+        check_shape(r#"{"type":"TOKEN","authorizationToken":"x","methodArn":"a"}"#, Ok(EventShape::RestToken));
+        check_shape(r#"{"type":"REQUEST","methodArn":"a"}"#, Ok(EventShape::RestRequest));
+        check_shape(r#"{"version":"1.0","type":"REQUEST"}"#, Ok(EventShape::RestRequest));
+        check_shape(r#"{"version":"2.0","type":"REQUEST","routeArn":"a"}"#, Ok(EventShape::HttpV2));
+        check_shape(r#"{"version":"3.0","type":"REQUEST"}"#, Err(EVENT_SHAPE_UNKNOWN));
+        check_shape(r#"{"version":"2.0","type":"TOKEN"}"#, Err(EVENT_SHAPE_UNKNOWN));
+        check_shape(r#"{"type":"token"}"#, Err(EVENT_SHAPE_UNKNOWN));
+        check_shape(r#"{"Records":[]}"#, Err(EVENT_SHAPE_UNKNOWN));
+        check_shape(r#"{"type":7}"#, Err(EVENT_SHAPE_UNKNOWN));
+        check_shape(r#"[1,2]"#, Err(EVENT_SHAPE_UNKNOWN));
+        check_shape(r#"{"type":"TOKEN""#, Err(EVENT_NOT_JSON));
+        check_shape("", Err(EVENT_NOT_JSON));
+    }
+
+    #[test]
+    fn non_utf8_and_oversize_events_are_refused() {
+        assert_eq!(detect_shape(b"{\"type\":\"TOKEN\xff\"}"), Err(EVENT_NOT_JSON));
+        let big = format!(r#"{{"type":"TOKEN","pad":"{}"}}"#, "x".repeat(MAX_EVENT_BYTES));
+        assert_eq!(detect_shape(big.as_bytes()), Err(EVENT_TOO_LARGE));
+    }
+}

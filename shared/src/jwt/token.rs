@@ -1,0 +1,216 @@
+//! The compact JWS serialization, taken apart strictly before any key is looked at: size
+//! limit first, then exactly three base64url parts without padding, a JOSE header with only
+//! parameters we understand, and a claim set that is one JSON object with unique names.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+use serde_json::{Map, Value};
+
+use super::config::algorithm_from_name;
+use super::{json, reasons::*};
+use crate::decision::Reason;
+
+/// Tokens longer than this are refused before any decoding.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// Longest accepted `kid`.
+pub const MAX_KID_BYTES: usize = 256;
+
+/// Header parameters that carry or point at a key: trusting them lets the caller pick the
+/// key that verifies its own token (RFC 8725 §3.10).
+const KEY_HEADERS: [&str; 4] = ["jwk", "jku", "x5u", "x5c"];
+/// Header parameters for features we do not implement (JWE, compression, unencoded
+/// payloads, nested tokens): such a token is refused rather than half understood.
+const UNSUPPORTED_HEADERS: [&str; 4] = ["enc", "zip", "b64", "cty"];
+
+/// A token taken apart; nothing in it is trusted until the signature has been verified.
+#[derive(Debug)]
+pub(crate) struct Token<'a> {
+    pub alg: Algorithm,
+    pub kid: String,
+    /// Normalised `typ`, if any.
+    pub typ: Option<String>,
+    pub claims: Map<String, Value>,
+    /// `base64url(header) . base64url(payload)`, the bytes the signature covers.
+    pub signing_input: &'a [u8],
+    pub signature: Vec<u8>,
+}
+
+fn is_b64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+/// Strict base64url: no padding, no `+`/`/`, no non-zero trailing bits.
+fn b64(part: &str) -> Result<Vec<u8>, Reason> {
+    URL_SAFE_NO_PAD.decode(part).map_err(|_| JWT_BAD_BASE64)
+}
+
+/// Splits and decodes a compact JWS and checks its header.
+pub(crate) fn parse(token: &str) -> Result<Token<'_>, Reason> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(JWT_TOO_LARGE);
+    }
+    if token.trim_start().starts_with('{') {
+        return Err(JWT_NOT_COMPACT);
+    }
+    let bytes = token.as_bytes();
+    if bytes.iter().any(|&b| b == b'=' || b == b'+' || b == b'/') {
+        return Err(JWT_BAD_BASE64);
+    }
+    if !bytes.iter().all(|&b| is_b64url(b) || b == b'.') {
+        return Err(JWT_MALFORMED);
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(JWT_MALFORMED);
+    };
+    if h.is_empty() || p.is_empty() {
+        return Err(JWT_MALFORMED);
+    }
+    let header = json::parse_object(&b64(h)?).ok_or(JWT_BAD_JSON)?;
+    let (alg, kid, typ) = check_header(&header)?;
+    if s.is_empty() {
+        return Err(JWT_SIGNATURE_MISSING);
+    }
+    let claims = json::parse_object(&b64(p)?).ok_or(JWT_BAD_JSON)?;
+    let signature = b64(s)?;
+    let signing_input = bytes.get(..h.len() + 1 + p.len()).ok_or(JWT_MALFORMED)?;
+    Ok(Token { alg, kid, typ, claims, signing_input, signature })
+}
+
+fn check_header(header: &Map<String, Value>) -> Result<(Algorithm, String, Option<String>), Reason> {
+    let alg = match header.get("alg") {
+        Some(Value::String(name)) if name.eq_ignore_ascii_case("none") => return Err(JWT_ALG_NONE),
+        Some(Value::String(name)) => algorithm_from_name(name).ok_or(JWT_ALG_NOT_ALLOWED)?,
+        Some(_) => return Err(JWT_HEADER_INVALID),
+        None => return Err(JWT_ALG_NOT_ALLOWED),
+    };
+    if KEY_HEADERS.iter().any(|k| header.contains_key(*k)) {
+        return Err(JWT_EMBEDDED_KEY);
+    }
+    // The crate parses `crit` but never enforces it. We implement no extension, so any
+    // `crit` names something we do not understand (RFC 7515 §4.1.11).
+    if header.contains_key("crit") {
+        return Err(JWT_CRIT_UNSUPPORTED);
+    }
+    if UNSUPPORTED_HEADERS.iter().any(|k| header.contains_key(*k)) {
+        return Err(JWT_HEADER_UNSUPPORTED);
+    }
+    let typ = match header.get("typ") {
+        None => None,
+        Some(Value::String(t)) => Some(super::config::normalize_typ(t)),
+        Some(_) => return Err(JWT_HEADER_INVALID),
+    };
+    let kid = match header.get("kid") {
+        None => return Err(JWT_KID_MISSING),
+        Some(Value::String(kid)) if valid_kid(kid) => kid.clone(),
+        Some(_) => return Err(JWT_KID_INVALID),
+    };
+    Ok((alg, kid, typ))
+}
+
+/// A `kid` is a short printable ASCII string; it is only ever a map key here, never a path.
+fn valid_kid(kid: &str) -> bool {
+    !kid.is_empty() && kid.len() <= MAX_KID_BYTES && kid.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(json: &str) -> String {
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    fn token(header: &str, payload: &str, sig: &str) -> String {
+        format!("{}.{}.{sig}", enc(header), enc(payload))
+    }
+
+    const H: &str = r#"{"alg":"RS256","kid":"k1","typ":"JWT"}"#;
+    const P: &str = r#"{"iss":"https://i","exp":1}"#;
+
+    #[track_caller]
+    fn check(token: &str, expected: Result<(Algorithm, &str, Option<&str>), Reason>) {
+        let got = parse(token).map(|t| (t.alg, t.kid, t.typ));
+        let got = got.as_ref().map(|(a, k, t)| (*a, k.as_str(), t.as_deref())).map_err(|r| *r);
+        assert_eq!(got, expected, "{token}");
+    }
+
+    #[test]
+    fn accepts_a_well_formed_token() {
+        let t = token(H, P, "c2ln");
+        check(&t, Ok((Algorithm::RS256, "k1", Some("jwt"))));
+        let parsed = parse(&t).unwrap_or_else(|r| panic!("{r}"));
+        assert_eq!(parsed.signature, b"sig");
+        assert_eq!(parsed.claims.get("exp"), Some(&Value::from(1)));
+        assert_eq!(parsed.signing_input, t.rsplit_once('.').map(|(m, _)| m.as_bytes()).unwrap_or_default());
+    }
+
+    #[test]
+    fn refuses_bad_serializations() {
+        let long = format!("{}.{}.c2ln", enc(H), "A".repeat(MAX_TOKEN_BYTES));
+        check(&long, Err(JWT_TOO_LARGE));
+        check(r#"{"payload":"e30","signatures":[]}"#, Err(JWT_NOT_COMPACT));
+        check(r#" {"payload":"e30"}"#, Err(JWT_NOT_COMPACT));
+        check(&format!("{}.{}", enc(H), enc(P)), Err(JWT_MALFORMED));
+        check(&format!("{}.{}.c2ln.x.y", enc(H), enc(P)), Err(JWT_MALFORMED));
+        check(&format!(".{}.c2ln", enc(P)), Err(JWT_MALFORMED));
+        check(&format!("{}..c2ln", enc(H)), Err(JWT_MALFORMED));
+        check(&format!("{} .{}.c2ln", enc(H), enc(P)), Err(JWT_MALFORMED));
+        check("", Err(JWT_MALFORMED));
+        check("é.a.b", Err(JWT_MALFORMED));
+        check(&format!("{}.{}.c2ln=", enc(H), enc(P)), Err(JWT_BAD_BASE64));
+        check(&format!("{}.{}.c2/ln", enc(H), enc(P)), Err(JWT_BAD_BASE64));
+        check(&format!("{}.{}.c2l+", enc(H), enc(P)), Err(JWT_BAD_BASE64));
+        // "c2lo" decodes to "sih"; "c2lp" has non-zero trailing bits in a 3-char group: "c2n".
+        check(&format!("{}.{}.c2n", enc(H), enc(P)), Err(JWT_BAD_BASE64));
+        check(&format!("{}.{}.c", enc(H), enc(P)), Err(JWT_BAD_BASE64));
+        check(&format!("{}.{}.c2ln", enc(H), "e30xx"), Err(JWT_BAD_BASE64));
+        check(&token(H, "[1]", "c2ln"), Err(JWT_BAD_JSON));
+        check(&token(H, r#"{"exp":1,"exp":2}"#, "c2ln"), Err(JWT_BAD_JSON));
+        check(&token(r#"{"alg":"RS256","alg":"none","kid":"k"}"#, P, "c2ln"), Err(JWT_BAD_JSON));
+        check(&token("not json", P, "c2ln"), Err(JWT_BAD_JSON));
+        check(&format!("{}.{}.c2ln", enc(H), URL_SAFE_NO_PAD.encode([0xff, 0xfe])), Err(JWT_BAD_JSON));
+        check(&format!("{}.{}.", enc(H), enc(P)), Err(JWT_SIGNATURE_MISSING));
+    }
+
+    #[test]
+    fn refuses_dangerous_headers() {
+        for alg in ["none", "None", "NONE", "nOnE"] {
+            check(&token(&format!(r#"{{"alg":"{alg}","kid":"k"}}"#), P, ""), Err(JWT_ALG_NONE));
+            check(&token(&format!(r#"{{"alg":"{alg}"}}"#), P, "c2ln"), Err(JWT_ALG_NONE));
+        }
+        for alg in ["HS256", "HS384", "HS512", "rs256", "RSA-OAEP", "ES512", ""] {
+            check(&token(&format!(r#"{{"alg":"{alg}","kid":"k"}}"#), P, "c2ln"), Err(JWT_ALG_NOT_ALLOWED));
+        }
+        check(&token(r#"{"kid":"k"}"#, P, "c2ln"), Err(JWT_ALG_NOT_ALLOWED));
+        check(&token(r#"{"alg":256,"kid":"k"}"#, P, "c2ln"), Err(JWT_HEADER_INVALID));
+        for key in KEY_HEADERS {
+            let h = format!(r#"{{"alg":"RS256","kid":"k","{key}":"x"}}"#);
+            check(&token(&h, P, "c2ln"), Err(JWT_EMBEDDED_KEY));
+        }
+        check(&token(r#"{"alg":"RS256","kid":"k","crit":["exp"],"exp":1}"#, P, "c2ln"), Err(JWT_CRIT_UNSUPPORTED));
+        check(&token(r#"{"alg":"RS256","kid":"k","crit":[]}"#, P, "c2ln"), Err(JWT_CRIT_UNSUPPORTED));
+        for key in UNSUPPORTED_HEADERS {
+            let h = format!(r#"{{"alg":"RS256","kid":"k","{key}":"x"}}"#);
+            check(&token(&h, P, "c2ln"), Err(JWT_HEADER_UNSUPPORTED));
+        }
+        check(&token(r#"{"alg":"RS256","kid":"k","typ":1}"#, P, "c2ln"), Err(JWT_HEADER_INVALID));
+    }
+
+    #[test]
+    fn kid_rules() {
+        check(&token(r#"{"alg":"ES256"}"#, P, "c2ln"), Err(JWT_KID_MISSING));
+        check(&token(r#"{"alg":"ES256","kid":""}"#, P, "c2ln"), Err(JWT_KID_INVALID));
+        check(&token(r#"{"alg":"ES256","kid":7}"#, P, "c2ln"), Err(JWT_KID_INVALID));
+        check(&token(r#"{"alg":"ES256","kid":"a\nb"}"#, P, "c2ln"), Err(JWT_KID_INVALID));
+        let long = format!(r#"{{"alg":"ES256","kid":"{}"}}"#, "k".repeat(MAX_KID_BYTES + 1));
+        check(&token(&long, P, "c2ln"), Err(JWT_KID_INVALID));
+        let max = "k".repeat(MAX_KID_BYTES);
+        check(&token(&format!(r#"{{"alg":"ES256","kid":"{max}"}}"#), P, "c2ln"), Ok((Algorithm::ES256, &max, None)));
+        check(
+            &token(r#"{"alg":"EdDSA","kid":"../../../etc/passwd"}"#, P, "c2ln"),
+            Ok((Algorithm::EdDSA, "../../../etc/passwd", None)),
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! The decision log line and the CloudWatch Embedded Metric Format line, one of each per
+//! invocation.
+//!
+//! Both carry only what is safe to keep: request id, event shape, auth method, principal,
+//! outcome, reason code, matched rule and latency. Tokens, signatures, certificates and keys
+//! never reach this module.
+
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+
+use crate::decision::{Outcome, Reason};
+use crate::request::EventShape;
+
+/// The CloudWatch namespace of the decision metrics.
+pub const METRICS_NAMESPACE: &str = "ZeroTrustAuthorizer";
+
+/// What one invocation decided, for the log and the metrics.
+#[derive(Clone, Copy, Debug)]
+pub struct DecisionRecord<'a> {
+    pub request_id: &'a str,
+    pub shape: Option<EventShape>,
+    pub auth_method: &'a str,
+    pub principal: Option<&'a str>,
+    pub method: Option<&'a str>,
+    pub path: Option<&'a str>,
+    pub outcome: Outcome,
+    pub reason: Reason,
+    pub rule: Option<&'a str>,
+    pub latency_us: u64,
+}
+
+/// Writes the decision line through `tracing` (JSON in the Lambda, see `authorizer/src/main.rs`).
+pub fn log_decision(r: &DecisionRecord<'_>) {
+    tracing::info!(
+        target: "decision",
+        request_id = r.request_id,
+        shape = r.shape.map_or("unknown", EventShape::as_str),
+        auth_method = r.auth_method,
+        principal = r.principal.unwrap_or("-"),
+        method = r.method.unwrap_or("-"),
+        path = r.path.unwrap_or("-"),
+        decision = r.outcome.as_str(),
+        reason = r.reason.code(),
+        rule = r.rule.unwrap_or("-"),
+        latency_us = r.latency_us,
+        "decision"
+    );
+}
+
+/// One EMF line: counts the decision under the dimensions (Outcome) and (Outcome, Reason),
+/// and records the handler latency.
+pub fn emf_line(r: &DecisionRecord<'_>, timestamp_ms: u64) -> String {
+    let mut s = String::with_capacity(384);
+    // Every interpolated value is a reason code, an enum name or a number: no escaping needed.
+    let _ = write!(
+        s,
+        concat!(
+            r#"{{"_aws":{{"Timestamp":{ts},"CloudWatchMetrics":[{{"Namespace":"{ns}","#,
+            r#""Dimensions":[["Outcome"],["Outcome","Reason"]],"#,
+            r#""Metrics":[{{"Name":"Decisions","Unit":"Count"}},{{"Name":"LatencyMicros","Unit":"Microseconds"}}]}}]}},"#,
+            r#""Outcome":"{outcome}","Reason":"{reason}","Shape":"{shape}","Decisions":1,"LatencyMicros":{lat}}}"#
+        ),
+        ts = timestamp_ms,
+        ns = METRICS_NAMESPACE,
+        outcome = r.outcome.as_str(),
+        reason = r.reason.code(),
+        shape = r.shape.map_or("unknown", EventShape::as_str),
+        lat = r.latency_us,
+    );
+    s
+}
+
+/// Where EMF lines go: stdout in the Lambda (CloudWatch Logs extracts the metrics), a buffer
+/// in tests, nowhere in benchmarks.
+pub trait MetricsSink: Send + Sync + std::fmt::Debug {
+    fn emit(&self, line: &str);
+}
+
+/// Prints each line to stdout, as the Lambda runtime's log capture expects.
+#[derive(Debug, Default)]
+pub struct StdoutSink;
+
+impl MetricsSink for StdoutSink {
+    fn emit(&self, line: &str) {
+        println!("{line}");
+    }
+}
+
+/// Drops every line.
+#[derive(Debug, Default)]
+pub struct NullSink;
+
+impl MetricsSink for NullSink {
+    fn emit(&self, _line: &str) {}
+}
+
+/// Keeps every line, for tests.
+#[derive(Debug, Default, Clone)]
+pub struct MemorySink(pub Arc<Mutex<Vec<String>>>);
+
+impl MetricsSink for MemorySink {
+    fn emit(&self, line: &str) {
+        if let Ok(mut lines) = self.0.lock() {
+            lines.push(line.to_owned());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emf_line_is_valid_json_with_dimensions() {
+        let r = DecisionRecord {
+            request_id: "r1",
+            shape: Some(EventShape::HttpV2),
+            auth_method: "jwt",
+            principal: Some("alice"),
+            method: Some("GET"),
+            path: Some("/x"),
+            outcome: Outcome::Deny,
+            reason: Reason::new("policy_no_rule"),
+            rule: None,
+            latency_us: 42,
+        };
+        let v: serde_json::Value = serde_json::from_str(&emf_line(&r, 1_700_000_000_000)).unwrap();
+        assert_eq!(v["Outcome"], "deny");
+        assert_eq!(v["Reason"], "policy_no_rule");
+        assert_eq!(v["Decisions"], 1);
+        assert_eq!(v["LatencyMicros"], 42);
+        assert_eq!(v["_aws"]["Timestamp"], 1_700_000_000_000u64);
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Namespace"], METRICS_NAMESPACE);
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"][1][1], "Reason");
+    }
+}
