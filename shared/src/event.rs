@@ -21,6 +21,7 @@ use crate::decision::Reason;
 use crate::request::{AuthRequest, ClientCert, EventShape};
 
 pub const EVENT_NOT_JSON: Reason = Reason::new("event_not_json");
+pub const EVENT_NOT_UTF8: Reason = Reason::new("event_not_utf8");
 pub const EVENT_SHAPE_UNKNOWN: Reason = Reason::new("event_shape_unknown");
 pub const EVENT_MALFORMED: Reason = Reason::new("event_malformed");
 pub const EVENT_TOO_LARGE: Reason = Reason::new("event_too_large");
@@ -64,6 +65,10 @@ struct Probe<'a> {
 pub fn detect_shape(event: &[u8]) -> Result<EventShape, Reason> {
     if event.len() > MAX_EVENT_BYTES {
         return Err(EVENT_TOO_LARGE);
+    }
+    // The probe skips most of the event unread; check the encoding of all of it up front.
+    if std::str::from_utf8(event).is_err() {
+        return Err(EVENT_NOT_UTF8);
     }
     let probe: Probe<'_> = serde_json::from_slice(event).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => EVENT_SHAPE_UNKNOWN,
@@ -256,7 +261,8 @@ mod tests {
 
     #[test]
     fn non_utf8_and_oversize_events_are_refused() {
-        assert_eq!(detect_shape(b"{\"type\":\"TOKEN\xff\"}"), Err(EVENT_NOT_JSON));
+        assert_eq!(detect_shape(b"{\"type\":\"TOKEN\xff\"}"), Err(EVENT_NOT_UTF8));
+        assert_eq!(detect_shape(b"{\"type\":\"TOKEN\",\"x\":\"\xff\"}"), Err(EVENT_NOT_UTF8));
         let big = format!(r#"{{"type":"TOKEN","pad":"{}"}}"#, "x".repeat(MAX_EVENT_BYTES));
         assert_eq!(detect_shape(big.as_bytes()), Err(EVENT_TOO_LARGE));
     }

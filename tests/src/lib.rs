@@ -4,3 +4,7 @@
 pub mod fixtures;
 pub mod logs;
 pub mod runtime_api;
+pub mod registry;
+pub mod moto;
+pub mod certs;
+pub mod slow_proxy;
