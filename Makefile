@@ -7,7 +7,7 @@ VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 export PATH := $(VENV)/bin:$(PATH)
 # Keep rebuilds incremental across clones: build outside the checkout when ~/.cache exists.
-export CARGO_TARGET_DIR ?= $(if $(wildcard $(HOME)/.cache),$(HOME)/.cache/zero-trust-authorizer/target,$(CURDIR)/target)
+export CARGO_TARGET_DIR ?= $(if $(wildcard $(HOME)/.cache),$(HOME)/.cache/authz-target,$(CURDIR)/target)
 EVENT ?= events/http-v2/allow-jwt.json
 INVOKE_PORT ?= 9000
 ZIP := target/lambda/authorizer/bootstrap.zip
