@@ -287,7 +287,7 @@ fn statements(request: &AuthRequest, verdict: &Verdict) -> Vec<Statement> {
     if grants.is_empty() {
         return vec![Statement { allow: false, resources: vec![arn.route("*", "/*")] }];
     }
-    let allow = Statement { allow: true, resources: grants.iter().map(|g| arn.route(&g.method, &g.path)).collect() };
+    let allow = Statement { allow: true, resources: crate::policy::resource_arns(arn, grants) };
     if verdict.outcome == Outcome::Allow {
         vec![allow]
     } else {
@@ -336,4 +336,98 @@ fn context(verdict: &Verdict) -> Context {
     ctx.str("decision", verdict.outcome.as_str());
     ctx.num("authorized_at", i64::try_from(verdict.at).unwrap_or(i64::MAX));
     ctx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::{JwtIdentity, MtlsIdentity};
+
+    fn identity(cnf: Option<&str>, required: bool, cert: Option<[u8; 32]>) -> Identity {
+        Identity {
+            jwt: Some(JwtIdentity {
+                cnf_x5t_s256: cnf.map(str::to_owned),
+                require_bound_token: required,
+                ..JwtIdentity::default()
+            }),
+            mtls: cert.map(|cert_sha256| MtlsIdentity { cert_sha256, ..MtlsIdentity::default() }),
+        }
+    }
+
+    #[track_caller]
+    fn check_binding(identity: Identity, expected: Result<(), Reason>) {
+        assert_eq!(check_token_binding(&identity), expected);
+    }
+
+    #[test]
+    fn certificate_bound_tokens() {
+        let cert = [7u8; 32];
+        let thumbprint = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cert);
+        check_binding(Identity::default(), Ok(()));
+        check_binding(identity(None, false, None), Ok(()));
+        check_binding(identity(None, false, Some(cert)), Ok(()));
+        check_binding(identity(None, true, Some(cert)), Err(TOKEN_NOT_BOUND));
+        check_binding(identity(Some(&thumbprint), false, None), Err(TOKEN_BINDING_CERT_MISSING));
+        check_binding(identity(Some(&thumbprint), true, Some(cert)), Ok(()));
+        check_binding(identity(Some(&thumbprint), false, Some([8u8; 32])), Err(TOKEN_BINDING_MISMATCH));
+        check_binding(identity(Some(&format!("{thumbprint}=")), false, Some(cert)), Err(TOKEN_BINDING_MISMATCH));
+        check_binding(identity(Some(""), false, Some(cert)), Err(TOKEN_BINDING_MISMATCH));
+    }
+
+    fn verdict(outcome: Outcome, grants: &[(&str, &str)]) -> (AuthRequest, Verdict) {
+        let arn = crate::arn::ApiArn::parse("arn:aws:execute-api:eu-west-1:123456789012:api1/prod/GET/orders/42")
+            .unwrap_or_else(|| unreachable!());
+        let request = AuthRequest {
+            shape: EventShape::RestRequest,
+            method: "GET".into(),
+            path: "/orders/42".into(),
+            arn,
+            token: None,
+            client_cert: None,
+        };
+        let policy = PolicyVerdict {
+            allowed: outcome == Outcome::Allow,
+            grants: grants
+                .iter()
+                .map(|(m, p)| crate::policy::Grant { method: (*m).to_owned(), path: (*p).to_owned() })
+                .collect(),
+            rule: None,
+            reason: Reason::new("test"),
+        };
+        let v = Verdict {
+            request: Some(request.clone()),
+            identity: Identity::default(),
+            outcome,
+            reason: Reason::new("test"),
+            policy: Some(policy),
+            at: 0,
+        };
+        (request, v)
+    }
+
+    #[track_caller]
+    fn check_statements(outcome: Outcome, grants: &[(&str, &str)], expected: &[(bool, &[&str])]) {
+        let (request, v) = verdict(outcome, grants);
+        let got = statements(&request, &v);
+        let expected: Vec<Statement> = expected
+            .iter()
+            .map(|(allow, rs)| Statement {
+                allow: *allow,
+                resources: rs.iter().map(|r| format!("arn:aws:execute-api:eu-west-1:123456789012:api1/prod/{r}")).collect(),
+            })
+            .collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn statements_list_grants_and_deny_the_rest() {
+        check_statements(Outcome::Allow, &[("GET", "/orders/*"), ("POST", "/payments")], &[(
+            true,
+            &["GET/orders/*", "POST/payments"],
+        )]);
+        check_statements(Outcome::Deny, &[("POST", "/payments")], &[(true, &["POST/payments"]), (false, &[
+            "GET/orders/42",
+        ])]);
+        check_statements(Outcome::Deny, &[], &[(false, &["*/*"])]);
+    }
 }

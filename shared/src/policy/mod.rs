@@ -3,6 +3,7 @@
 //! INTERIM (issue 5 replaces this with the policy file): every authenticated caller may call
 //! every route of the API stage it called. The interface below is what the pipeline uses.
 
+use crate::arn::ApiArn;
 use crate::config::{ConfigError, Env};
 use crate::decision::{Identity, Reason};
 use crate::request::AuthRequest;
@@ -45,4 +46,9 @@ impl Policy {
             reason: POLICY_ALLOWED,
         }
     }
+}
+
+/// The Allow statement's resources for `grants` in the request's API and stage.
+pub fn resource_arns(arn: &ApiArn, grants: &[Grant]) -> Vec<String> {
+    grants.iter().map(|g| arn.route(&g.method, &g.path)).collect()
 }
