@@ -44,7 +44,7 @@ variable "timeout" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions: caps what a flood of requests can cost and guarantees the authorizer capacity. A throttled authorizer denies (fails closed)."
+  description = "Reserved concurrent executions: caps what a flood of requests can cost and guarantees the authorizer capacity. A throttled authorizer denies (fails closed). An account whose concurrency quota is still 10 cannot reserve any: raise the quota first."
   type        = number
   default     = 100
 

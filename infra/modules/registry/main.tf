@@ -82,7 +82,7 @@ resource "aws_kms_key" "registry" {
 }
 
 resource "aws_kms_alias" "registry" {
-  name          = "alias/${var.table_name}"
+  name          = "alias/${replace(var.table_name, ".", "-")}"
   target_key_id = aws_kms_key.registry.key_id
 }
 

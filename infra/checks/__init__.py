@@ -1,0 +1,1 @@
+"""Custom checkov checks for the invariants of infra/ (loaded with --external-checks-dir)."""
