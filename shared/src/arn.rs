@@ -51,7 +51,8 @@ impl ApiArn {
         let mut segs = rest.splitn(4, '/');
         let api_id = segs.next().filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric()))?;
         let stage = non_empty_token(segs.next()?)?;
-        let method = segs.next().filter(|m| *m == "$default" || (!m.is_empty() && m.bytes().all(|b| b.is_ascii_uppercase())))?;
+        let method =
+            segs.next().filter(|m| *m == "$default" || (!m.is_empty() && m.bytes().all(|b| b.is_ascii_uppercase())))?;
         let path = segs.next().unwrap_or("");
         if path.contains(['*', '?']) || path.chars().any(char::is_control) {
             return None;
@@ -95,7 +96,14 @@ mod tests {
     fn check(arn: &str, expected: Option<(&str, &str, &str, &str, &str, &str)>) {
         let got = ApiArn::parse(arn);
         let got = got.as_ref().map(|a| {
-            (a.region.as_str(), a.account.as_str(), a.api_id.as_str(), a.stage.as_str(), a.method.as_str(), a.path.as_str())
+            (
+                a.region.as_str(),
+                a.account.as_str(),
+                a.api_id.as_str(),
+                a.stage.as_str(),
+                a.method.as_str(),
+                a.path.as_str(),
+            )
         });
         assert_eq!(got, expected, "{arn}");
     }
@@ -140,8 +148,12 @@ mod tests {
 
     #[test]
     fn builds_route_arns_in_the_same_api_and_stage() {
-        let arn = ApiArn::parse("arn:aws-cn:execute-api:cn-north-1:123456789012:api1/v1/GET/a").unwrap_or_else(|| unreachable!());
-        assert_eq!(arn.route("POST", "/orders/*"), "arn:aws-cn:execute-api:cn-north-1:123456789012:api1/v1/POST/orders/*");
+        let arn = ApiArn::parse("arn:aws-cn:execute-api:cn-north-1:123456789012:api1/v1/GET/a")
+            .unwrap_or_else(|| unreachable!());
+        assert_eq!(
+            arn.route("POST", "/orders/*"),
+            "arn:aws-cn:execute-api:cn-north-1:123456789012:api1/v1/POST/orders/*"
+        );
         assert_eq!(arn.this_route(), "arn:aws-cn:execute-api:cn-north-1:123456789012:api1/v1/GET/a");
     }
 }

@@ -53,8 +53,12 @@ impl AuthorizerConfig {
     /// authenticate anyone.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let token_header = env.string("AUTHZ_TOKEN_HEADER", "authorization").to_ascii_lowercase();
-        if token_header.is_empty() || !token_header.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(ConfigError::new("AUTHZ_TOKEN_HEADER", format!("expected a header name, got {token_header:?}")));
+        if token_header.is_empty() || !token_header.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(ConfigError::new(
+                "AUTHZ_TOKEN_HEADER",
+                format!("expected a header name, got {token_header:?}"),
+            ));
         }
         let jwt = JwtConfig::from_env(env)?;
         let mtls = MtlsConfig::from_env(env)?;
@@ -413,7 +417,10 @@ mod tests {
             .iter()
             .map(|(allow, rs)| Statement {
                 allow: *allow,
-                resources: rs.iter().map(|r| format!("arn:aws:execute-api:eu-west-1:123456789012:api1/prod/{r}")).collect(),
+                resources: rs
+                    .iter()
+                    .map(|r| format!("arn:aws:execute-api:eu-west-1:123456789012:api1/prod/{r}"))
+                    .collect(),
             })
             .collect();
         assert_eq!(got, expected);
@@ -421,13 +428,16 @@ mod tests {
 
     #[test]
     fn statements_list_grants_and_deny_the_rest() {
-        check_statements(Outcome::Allow, &[("GET", "/orders/*"), ("POST", "/payments")], &[(
-            true,
-            &["GET/orders/*", "POST/payments"],
-        )]);
-        check_statements(Outcome::Deny, &[("POST", "/payments")], &[(true, &["POST/payments"]), (false, &[
-            "GET/orders/42",
-        ])]);
+        check_statements(
+            Outcome::Allow,
+            &[("GET", "/orders/*"), ("POST", "/payments")],
+            &[(true, &["GET/orders/*", "POST/payments"])],
+        );
+        check_statements(
+            Outcome::Deny,
+            &[("POST", "/payments")],
+            &[(true, &["POST/payments"]), (false, &["GET/orders/42"])],
+        );
         check_statements(Outcome::Deny, &[], &[(false, &["*/*"])]);
     }
 }

@@ -62,10 +62,8 @@ impl Env {
     /// An unsigned integer within `range` (inclusive).
     pub fn u64_in(&self, var: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
         let Some(raw) = self.get(var) else { return Ok(default) };
-        let value: u64 = raw
-            .trim()
-            .parse()
-            .map_err(|_| ConfigError::new(var, format!("expected a whole number, got {raw:?}")))?;
+        let value: u64 =
+            raw.trim().parse().map_err(|_| ConfigError::new(var, format!("expected a whole number, got {raw:?}")))?;
         if !range.contains(&value) {
             return Err(ConfigError::new(
                 var,
@@ -86,7 +84,12 @@ impl Env {
     }
 
     /// A duration in seconds within `range` (inclusive, in seconds).
-    pub fn secs_in(&self, var: &str, default_s: u64, range: std::ops::RangeInclusive<u64>) -> Result<Duration, ConfigError> {
+    pub fn secs_in(
+        &self,
+        var: &str,
+        default_s: u64,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<Duration, ConfigError> {
         self.u64_in(var, default_s, range).map(Duration::from_secs)
     }
 

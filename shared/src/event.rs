@@ -106,7 +106,14 @@ fn parse_token_event(event: &[u8]) -> Result<AuthRequest, Reason> {
         None | Some("") => None,
         Some(raw) => Some(bearer_token(raw.as_bytes())?),
     };
-    Ok(AuthRequest { shape: EventShape::RestToken, method: arn.method.clone(), path: arn.path.clone(), arn, token, client_cert: None })
+    Ok(AuthRequest {
+        shape: EventShape::RestToken,
+        method: arn.method.clone(),
+        path: arn.path.clone(),
+        arn,
+        token,
+        client_cert: None,
+    })
 }
 
 fn parse_rest_request(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Reason> {
@@ -127,7 +134,14 @@ fn parse_rest_request(event: &[u8], config: &EventConfig) -> Result<AuthRequest,
         not_before: c.validity.not_before.unwrap_or_default(),
         not_after: c.validity.not_after.unwrap_or_default(),
     });
-    Ok(AuthRequest { shape: EventShape::RestRequest, method: arn.method.clone(), path: arn.path.clone(), arn, token, client_cert })
+    Ok(AuthRequest {
+        shape: EventShape::RestRequest,
+        method: arn.method.clone(),
+        path: arn.path.clone(),
+        arn,
+        token,
+        client_cert,
+    })
 }
 
 fn parse_http_v2(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Reason> {

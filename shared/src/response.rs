@@ -157,7 +157,15 @@ mod tests {
         });
         let mut context = Context::new();
         context.str("client_id", "c1").num("n", 3).bool("b", true);
-        ResponseParts { shape, simple, allowed: true, principal: "c1", statements: &STATEMENTS, context, usage_identifier_key: usage }
+        ResponseParts {
+            shape,
+            simple,
+            allowed: true,
+            principal: "c1",
+            statements: &STATEMENTS,
+            context,
+            usage_identifier_key: usage,
+        }
     }
 
     #[track_caller]
@@ -179,7 +187,10 @@ mod tests {
             parts(EventShape::RestRequest, true, Some("key-1")),
             json!({"principalId": "c1", "policyDocument": policy, "context": ctx, "usageIdentifierKey": "key-1"}),
         );
-        check(parts(EventShape::HttpV2, false, Some("ignored")), json!({"principalId": "c1", "policyDocument": policy, "context": ctx}));
+        check(
+            parts(EventShape::HttpV2, false, Some("ignored")),
+            json!({"principalId": "c1", "policyDocument": policy, "context": ctx}),
+        );
         check(parts(EventShape::HttpV2, true, None), json!({"isAuthorized": true, "context": ctx}));
     }
 }

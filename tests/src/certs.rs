@@ -59,19 +59,19 @@ pub struct Ca {
 
 impl Ca {
     /// A self-signed root.
-    pub fn root(cn: &str) -> Ca {
-        let key = KeyPair::generate().expect("generate a root key");
+    pub fn root(cn: &str) -> Result<Ca, rcgen::Error> {
+        let key = KeyPair::generate()?;
         let params = ca_params(cn);
-        let cert = params.self_signed(&key).expect("self-sign the root");
-        Ca { cn: cn.to_owned(), pem: cert.pem(), issuer: Issuer::new(params, key) }
+        let cert = params.self_signed(&key)?;
+        Ok(Ca { cn: cn.to_owned(), pem: cert.pem(), issuer: Issuer::new(params, key) })
     }
 
     /// An intermediate CA signed by this one.
-    pub fn intermediate(&self, cn: &str) -> Ca {
-        let key = KeyPair::generate().expect("generate an intermediate key");
+    pub fn intermediate(&self, cn: &str) -> Result<Ca, rcgen::Error> {
+        let key = KeyPair::generate()?;
         let params = ca_params(cn);
-        let cert = params.signed_by(&key, &self.issuer).expect("sign the intermediate");
-        Ca { cn: cn.to_owned(), pem: cert.pem(), issuer: Issuer::new(params, key) }
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Ca { cn: cn.to_owned(), pem: cert.pem(), issuer: Issuer::new(params, key) })
     }
 
     /// This CA's subject DN as API Gateway prints it (`C=US,O=Authz Tests,CN=...`).
@@ -80,8 +80,8 @@ impl Ca {
     }
 
     /// A client certificate issued by this CA.
-    pub fn issue(&self, spec: &ClientSpec) -> IssuedCert {
-        let key = KeyPair::generate().expect("generate a client key");
+    pub fn issue(&self, spec: &ClientSpec) -> Result<IssuedCert, rcgen::Error> {
+        let key = KeyPair::generate()?;
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
         params.distinguished_name.push(DnType::CountryName, "US");
@@ -89,22 +89,19 @@ impl Ca {
         if let Some(cn) = &spec.cn {
             params.distinguished_name.push(DnType::CommonName, cn.as_str());
         }
-        params.subject_alt_names = spec
-            .uri_sans
-            .iter()
-            .map(|uri| SanType::URI(uri.as_str().try_into().expect("an IA5 URI")))
-            .collect();
+        params.subject_alt_names =
+            spec.uri_sans.iter().map(|uri| uri.as_str().try_into().map(SanType::URI)).collect::<Result<_, _>>()?;
         params.serial_number = Some(SerialNumber::from_slice(&spec.serial));
         params.not_before = rcgen::date_time_ymd(spec.not_before.year, spec.not_before.month, spec.not_before.day);
         params.not_after = rcgen::date_time_ymd(spec.not_after.year, spec.not_after.month, spec.not_after.day);
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
-        let cert = params.signed_by(&key, &self.issuer).expect("sign the client certificate");
+        let cert = params.signed_by(&key, &self.issuer)?;
         let subject_dn = match &spec.cn {
             Some(cn) => format!("C=US,O=Authz Tests,CN={cn}"),
             None => "C=US,O=Authz Tests".to_owned(),
         };
-        IssuedCert {
+        Ok(IssuedCert {
             pem: cert.pem(),
             serial_hex: canonical_hex(&spec.serial),
             serial_colon: spec.serial.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
@@ -112,7 +109,7 @@ impl Ca {
             issuer_dn: self.dn(),
             not_before: spec.not_before,
             not_after: spec.not_after,
-        }
+        })
     }
 }
 

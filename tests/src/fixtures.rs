@@ -62,6 +62,7 @@ pub fn base_env() -> Vec<(String, String)> {
         ("AUTHZ_JWKS_REFETCH_INTERVAL_SECS".to_owned(), "3600".to_owned()),
         ("AUTHZ_JWT_ALLOW_LOOPBACK_HTTP".to_owned(), "true".to_owned()),
         ("AUTHZ_JWKS_TIMEOUT_MS".to_owned(), "300".to_owned()),
+        ("AUTHZ_POLICY_FILE".to_owned(), events.join("policy.toml").to_string_lossy().into_owned()),
     ]
 }
 

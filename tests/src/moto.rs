@@ -21,7 +21,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `MOTO_SERVER`, or `.venv/bin/moto_server` at the workspace root.
 pub fn moto_server_path() -> String {
-    std::env::var("MOTO_SERVER").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/moto_server").to_owned())
+    std::env::var("MOTO_SERVER")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/moto_server").to_owned())
 }
 
 /// A free TCP port on 127.0.0.1 (free when asked; another process could take it after).
@@ -101,10 +102,14 @@ impl Drop for MotoServer {
     }
 }
 
-/// One server shared by every test of the process, started on first use.
-pub fn shared_server() -> &'static MotoServer {
-    static SERVER: OnceLock<MotoServer> = OnceLock::new();
-    SERVER.get_or_init(|| MotoServer::start().unwrap_or_else(|e| panic!("start moto_server: {e}")))
+/// One server shared by every test of the process, started on first use (a failed start
+/// is remembered and reported to every caller).
+pub fn shared_server() -> Result<&'static MotoServer, String> {
+    static SERVER: OnceLock<Result<MotoServer, String>> = OnceLock::new();
+    SERVER
+        .get_or_init(|| MotoServer::start().map_err(|e| format!("start moto_server: {e}")))
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// Creates `config.table_name` on `endpoint` and writes `items`, through the same adapter

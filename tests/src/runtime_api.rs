@@ -14,14 +14,27 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Mutex, mpsc};
 
+/// Invocations waiting to be handed out: (request id, event).
+type Queue = Arc<Mutex<mpsc::UnboundedReceiver<(String, Vec<u8>)>>>;
+
 /// What the runtime client did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ApiEvent {
     /// The client asked for the next invocation (it is ready).
     Next(Instant),
-    Response { id: String, body: Vec<u8>, at: Instant },
-    Error { id: String, body: Vec<u8>, at: Instant },
-    InitError { body: Vec<u8> },
+    Response {
+        id: String,
+        body: Vec<u8>,
+        at: Instant,
+    },
+    Error {
+        id: String,
+        body: Vec<u8>,
+        at: Instant,
+    },
+    InitError {
+        body: Vec<u8>,
+    },
 }
 
 /// The server: push invocations in, read what the client did out.
@@ -65,11 +78,7 @@ impl RuntimeApi {
     }
 }
 
-async fn serve(
-    stream: TcpStream,
-    queue: Arc<Mutex<mpsc::UnboundedReceiver<(String, Vec<u8>)>>>,
-    events: mpsc::UnboundedSender<ApiEvent>,
-) {
+async fn serve(stream: TcpStream, queue: Queue, events: mpsc::UnboundedSender<ApiEvent>) {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     loop {

@@ -16,7 +16,11 @@ fn error_message(event: Option<ApiEvent>) -> String {
     match event {
         Some(ApiEvent::Error { body, .. }) => {
             let v: Value = serde_json::from_slice(&body).unwrap();
-            format!("{}/{}", v["errorType"].as_str().unwrap_or_default(), v["errorMessage"].as_str().unwrap_or_default())
+            format!(
+                "{}/{}",
+                v["errorType"].as_str().unwrap_or_default(),
+                v["errorMessage"].as_str().unwrap_or_default()
+            )
         }
         other => format!("{other:?}"),
     }

@@ -9,13 +9,13 @@ use std::sync::Arc;
 
 use authorizer_tests::fixtures::{Expected, REPLAY_NOW, Suite, base_env, load_suites, secrets_in};
 use authorizer_tests::logs;
+use authorizer_tests::registry::Seeded;
 use serde_json::{Value, json};
 use shared::authorizer::{Authorizer, AuthorizerConfig, Invocation};
 use shared::config::Env;
-use shared::mtls::ClientRegistry;
 use shared::telemetry::MemorySink;
 
-async fn build(suite: &Suite, registry: Option<Arc<dyn ClientRegistry>>, metrics: &MemorySink) -> Authorizer {
+async fn build(suite: &Suite, registry: Option<&Seeded>, metrics: &MemorySink) -> Authorizer {
     let mut env = base_env();
     if suite.registry {
         env.push(("AUTHZ_REGISTRY_TABLE".to_owned(), authorizer_tests::registry::TABLE.to_owned()));
@@ -25,6 +25,7 @@ async fn build(suite: &Suite, registry: Option<Arc<dyn ClientRegistry>>, metrics
     env.extend(suite.env.iter().cloned());
     let config = AuthorizerConfig::from_env(&Env::from_pairs(env))
         .unwrap_or_else(|e| panic!("suite {}: configuration refused: {e}", suite.name));
+    let registry = registry.zip(config.mtls.as_ref()).map(|(r, mtls)| r.registry(mtls));
     Authorizer::from_config(config, registry, Arc::new(metrics.clone()))
         .await
         .unwrap_or_else(|e| panic!("suite {}: init failed: {e}", suite.name))
@@ -43,14 +44,14 @@ fn every_event_gets_its_expected_answer_and_no_secret_is_logged() {
         let (mut failures, mut secrets, mut replayed) = (Vec::new(), Vec::new(), 0usize);
 
         for suite in &suites {
-            let reg = registry.as_ref().filter(|_| suite.registry).map(|r| r.registry());
-            let authorizer = build(suite, reg, &metrics).await;
+            let authorizer = build(suite, registry.as_ref().filter(|_| suite.registry), &metrics).await;
             for case in &suite.cases {
                 replayed += 1;
                 secrets.extend(secrets_in(&case.event));
                 let verdict = authorizer.evaluate(&case.event, REPLAY_NOW).await;
                 let request_id = format!("replay-{}", case.name);
-                let answer = authorizer.handle(&case.event, Invocation { request_id: &request_id, now: REPLAY_NOW }).await;
+                let answer =
+                    authorizer.handle(&case.event, Invocation { request_id: &request_id, now: REPLAY_NOW }).await;
                 let got = match &answer {
                     Ok(r) => Expected::Response(r.to_json()),
                     Err(_) => Expected::Unauthorized,

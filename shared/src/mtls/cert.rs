@@ -185,7 +185,10 @@ mod tests {
             "uri_san:spiffe://example.org/client/",
             Ok(ClientIdRule::UriSan { prefix: "spiffe://example.org/client/".to_owned() }),
         );
-        check_rule("uri_san:urn:example:client:", Ok(ClientIdRule::UriSan { prefix: "urn:example:client:".to_owned() }));
+        check_rule(
+            "uri_san:urn:example:client:",
+            Ok(ClientIdRule::UriSan { prefix: "urn:example:client:".to_owned() }),
+        );
         check_rule("cn", Err("expected subject_cn or uri_san:<prefix>, got \"cn\""));
         for bad in ["uri_san:", "uri_san:spiffe://example.org/client", "uri_san:/client/", "uri_san:spiffe:"] {
             let prefix = bad.trim_start_matches("uri_san:");

@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn configured_names() {
-        check("C=US,O=Example,CN=Example Issuing CA", Ok("C=US,O=example,CN=example issuing ca"));
+        check("C=US,O=Example,CN=Example Issuing CA", Ok("C=us,O=example,CN=example issuing ca"));
         check(" c = US ,  o=Example ,cn =  Example   Issuing\tCA ", Ok("C=us,O=example,CN=example issuing ca"));
         check("countryName=US,organizationName=Example,commonName=X", Ok("C=us,O=example,CN=x"));
         check("S=WA,E=ca@example.org", Ok("ST=wa,EMAILADDRESS=ca@example.org"));

@@ -136,7 +136,8 @@ impl RegistryItem {
                 put(name, AttributeValue::S(v.clone()));
             }
         }
-        let numbers = [("created_at", self.created_at), ("revoked_at", self.revoked_at), ("expires_at", self.expires_at)];
+        let numbers =
+            [("created_at", self.created_at), ("revoked_at", self.revoked_at), ("expires_at", self.expires_at)];
         for (name, value) in numbers {
             if let Some(v) = value {
                 put(name, AttributeValue::N(v.to_string()));
@@ -258,8 +259,11 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// The registry port: at most one call per decision, for one (client_id, canonical serial).
 pub trait ClientRegistry: Send + Sync + std::fmt::Debug {
     /// `Ok(None)` when no item has this key.
-    fn get<'a>(&'a self, client_id: &'a str, serial: &'a str)
-    -> BoxFuture<'a, Result<Option<RegistryItem>, RegistryError>>;
+    fn get<'a>(
+        &'a self,
+        client_id: &'a str,
+        serial: &'a str,
+    ) -> BoxFuture<'a, Result<Option<RegistryItem>, RegistryError>>;
 }
 
 #[cfg(test)]
@@ -276,7 +280,7 @@ mod tests {
 
     fn full() -> RegistryItem {
         RegistryItem {
-            issuer: Some("C=US,O=example,CN=example issuing ca".to_owned()),
+            issuer: Some("C=us,O=example,CN=example issuing ca".to_owned()),
             tenant: Some("t1".to_owned()),
             scopes: vec!["orders:read".to_owned(), "orders:write".to_owned()],
             routes: vec!["GET /orders/*".to_owned()],
@@ -326,7 +330,10 @@ mod tests {
         check(&[("not_after", Some(n("-1")))], Err("attribute not_after: expected a whole non-negative number (N)"));
         check(&[("tenant", Some(n("1")))], Err("attribute tenant: expected a string (S)"));
         check(&[("scopes", Some(s("a b")))], Err("attribute scopes: expected a list of strings (L of S, or SS)"));
-        check(&[("routes", Some(AttributeValue::L(vec![n("1")])))], Err("attribute routes: expected a list of strings (L of S, or SS)"));
+        check(
+            &[("routes", Some(AttributeValue::L(vec![n("1")])))],
+            Err("attribute routes: expected a list of strings (L of S, or SS)"),
+        );
         check(&[("issuer", Some(s("nonsense")))], Err("attribute issuer: expected a distinguished name"));
     }
 }

@@ -15,14 +15,14 @@ use super::cert::{CertFacts, MAX_PEM_BYTES, cert_facts};
 use super::registry::{ClientRegistry, RegistryItem, Status};
 use super::{
     MTLS_CERT_EXPIRED, MTLS_CERT_NOT_YET_VALID, MTLS_ISSUER_MISMATCH, MTLS_ISSUER_UNTRUSTED, MTLS_PEM_TOO_LARGE,
-    MTLS_SERIAL_MISMATCH, MtlsConfig, REGISTRY_EXPIRED, REGISTRY_ITEM_MALFORMED, REGISTRY_NOT_FOUND,
-    REGISTRY_REVOKED, REGISTRY_SUSPENDED,
+    MTLS_SERIAL_MISMATCH, MtlsConfig, REGISTRY_EXPIRED, REGISTRY_ITEM_MALFORMED, REGISTRY_NOT_FOUND, REGISTRY_REVOKED,
+    REGISTRY_SUSPENDED,
 };
 use crate::decision::{MtlsIdentity, Rejection};
 use crate::request::ClientCert;
 
 /// At most this many parsed certificates are kept (each keyed by its whole PEM).
-pub const CERT_CACHE_MAX: usize = 4096;
+pub const CERT_CACHE_MAX: usize = 1024;
 
 /// Verifies client certificates against the registry; built once at init.
 #[derive(Debug)]
@@ -125,5 +125,135 @@ impl MtlsVerifier {
                 Err(Rejection::fault(error.reason()))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Env;
+    use crate::mtls::memory::MemoryRegistry;
+    use crate::mtls::registry::{BoxFuture, RegistryError};
+    use crate::mtls::{REGISTRY_ERROR, REGISTRY_THROTTLED, REGISTRY_TIMEOUT, REGISTRY_UNAVAILABLE};
+
+    /// 2025-06-01T00:00:00Z.
+    const NOW: u64 = 1_748_736_000;
+
+    fn config(ttl: &str) -> MtlsConfig {
+        let env = Env::from_pairs([("AUTHZ_REGISTRY_TABLE", "clients"), ("AUTHZ_REGISTRY_CACHE_TTL_SECS", ttl)]);
+        MtlsConfig::from_env(&env).unwrap().unwrap()
+    }
+
+    /// A self-signed client certificate (CN `billing`, serial 0x1001, one URI SAN), valid
+    /// 2020-01-01 to 2030-01-01, and its DER.
+    fn certificate() -> (ClientCert, Vec<u8>) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(rcgen::DnType::CommonName, "billing");
+        params.subject_alt_names = vec![rcgen::SanType::URI("spiffe://example.org/client/billing".try_into().unwrap())];
+        params.serial_number = Some(rcgen::SerialNumber::from(vec![0x10, 0x01]));
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2030, 1, 1);
+        let cert = params.self_signed(&key).unwrap();
+        let client = ClientCert { pem: cert.pem(), serial_number: "10:01".to_owned(), ..ClientCert::default() };
+        (client, cert.der().to_vec())
+    }
+
+    fn item() -> RegistryItem {
+        RegistryItem {
+            tenant: Some("t1".to_owned()),
+            scopes: vec!["orders:read".to_owned()],
+            routes: vec!["GET /orders/*".to_owned()],
+            usage_plan_key: Some("plan-key".to_owned()),
+            issuer: Some("CN=billing".to_owned()),
+            ..RegistryItem::active("billing", "1001", NOW + 3600, NOW - 3600)
+        }
+    }
+
+    #[tokio::test]
+    async fn identity_is_complete() {
+        let (cert, der) = certificate();
+        let verifier = MtlsVerifier::new(config("60"), Arc::new(MemoryRegistry::new([item()])));
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der);
+        let expected = MtlsIdentity {
+            client_id: "billing".to_owned(),
+            serial: "1001".to_owned(),
+            tenant: Some("t1".to_owned()),
+            scopes: vec!["orders:read".to_owned()],
+            routes: vec!["GET /orders/*".to_owned()],
+            usage_plan_key: Some("plan-key".to_owned()),
+            uri_sans: vec!["spiffe://example.org/client/billing".to_owned()],
+            cert_sha256: <[u8; 32]>::try_from(digest.as_ref()).unwrap(),
+        };
+        assert_eq!(verifier.verify(&cert, NOW).await, Ok(expected));
+    }
+
+    #[tokio::test]
+    async fn faults_deny_and_are_never_cached() {
+        let (cert, _) = certificate();
+        let registry = Arc::new(MemoryRegistry::new([item()]));
+        let verifier = MtlsVerifier::new(config("60"), registry.clone());
+        let faults = [
+            (RegistryError::Throttled, REGISTRY_THROTTLED),
+            (RegistryError::Timeout, REGISTRY_TIMEOUT),
+            (RegistryError::Unavailable("refused".to_owned()), REGISTRY_UNAVAILABLE),
+            (RegistryError::MalformedItem("attribute status: missing".to_owned()), REGISTRY_ITEM_MALFORMED),
+            (RegistryError::Other("boom".to_owned()), REGISTRY_ERROR),
+        ];
+        for (i, (fault, reason)) in faults.into_iter().enumerate() {
+            registry.set_fault(Some(fault));
+            assert_eq!(verifier.verify(&cert, NOW).await.map(|_| ()), Err(Rejection::fault(reason)));
+            assert_eq!(registry.lookups(), i as u64 + 1);
+        }
+        registry.set_fault(None);
+        assert!(verifier.verify(&cert, NOW).await.is_ok());
+        assert_eq!(registry.lookups(), 6);
+    }
+
+    #[tokio::test]
+    async fn cached_facts_and_items_are_rechecked_against_now() {
+        let (cert, _) = certificate();
+        let registry = Arc::new(MemoryRegistry::new([RegistryItem { not_after: NOW + 1800, ..item() }]));
+        let verifier = MtlsVerifier::new(config("3600"), registry.clone());
+        let cases = [
+            (NOW, Ok(())),
+            (NOW + 1800, Ok(())),
+            (NOW + 1801, Err(Rejection::unauthenticated(REGISTRY_EXPIRED))),
+            (1_893_456_001, Err(Rejection::unauthenticated(MTLS_CERT_EXPIRED))),
+            (1_577_836_799, Err(Rejection::unauthenticated(MTLS_CERT_NOT_YET_VALID))),
+        ];
+        for (now, expected) in cases {
+            assert_eq!(verifier.verify(&cert, now).await.map(|_| ()), expected, "at {now}");
+        }
+        assert_eq!(registry.lookups(), 1);
+    }
+
+    #[tokio::test]
+    async fn zero_ttl_reads_every_time() {
+        let (cert, _) = certificate();
+        let registry = Arc::new(MemoryRegistry::new([item()]));
+        let verifier = MtlsVerifier::new(config("0"), registry.clone());
+        for _ in 0..3 {
+            assert!(verifier.verify(&cert, NOW).await.is_ok());
+        }
+        assert_eq!(registry.lookups(), 3);
+    }
+
+    /// A registry that answers with an item for another key.
+    #[derive(Debug)]
+    struct WrongKey;
+
+    impl ClientRegistry for WrongKey {
+        fn get<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, Result<Option<RegistryItem>, RegistryError>> {
+            Box::pin(std::future::ready(Ok(Some(RegistryItem { serial: "1002".to_owned(), ..item() }))))
+        }
+    }
+
+    #[tokio::test]
+    async fn an_item_for_another_key_is_a_fault() {
+        let (cert, _) = certificate();
+        let verifier = MtlsVerifier::new(config("60"), Arc::new(WrongKey));
+        assert_eq!(verifier.verify(&cert, NOW).await.map(|_| ()), Err(Rejection::fault(REGISTRY_ITEM_MALFORMED)));
     }
 }
