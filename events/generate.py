@@ -5,8 +5,8 @@ Run with the project venv: `make fixtures` (or `.venv/bin/python events/generate
 Keys and certificates under events/keys/ are created once and reused; delete them to
 rotate. They are TEST-ONLY material, published on purpose: never trust them anywhere.
 
-`demo` mode (`generate.py demo OUT_DIR`) writes events with tokens minted for the current
-clock, for the README's local run.
+`demo` mode (`generate.py demo OUT_DIR CLIENT_CERT_PEM`) writes events with tokens minted
+for the current clock and the given client certificate, for the README's local run.
 Expected answers (`*.expected.json`) are not written here: write them by hand, or run
 `UPDATE_EXPECT=1 cargo test -p authorizer-tests --test replay` and review the diff.
 """
@@ -298,20 +298,22 @@ def fixtures():
     (EVENTS / "registry.json").write_text(json.dumps(items, indent=2) + "\n")
 
 
-def demo(out: Path):
-    """Events with tokens valid for the next 10 minutes, for `make demo`."""
+def demo(out: Path, cert_path: Path):
+    """Events for `make demo`: tokens valid for the next 10 minutes, and the client
+    certificate `clientctl issue` just provisioned."""
     rsa_key, _, _ = keys()
-    _, _, clients = pki()
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     now = int(datetime.datetime.now(datetime.timezone.utc).timestamp())
     out.mkdir(parents=True, exist_ok=True)
     token = sign_jwt(rsa_key, "rsa-1", claims(now))
     (out / "jwt-rest-request.json").write_text(json.dumps(rest_event(f"Bearer {token}"), indent=2))
     (out / "jwt-http-v2.json").write_text(json.dumps(http_event(f"Bearer {token}"), indent=2))
-    (out / "mtls-http-v2.json").write_text(json.dumps(http_event(cert=client_cert_obj(clients["client-active"], "colon")), indent=2))
+    (out / "mtls-rest-request.json").write_text(json.dumps(rest_event(cert=client_cert_obj(cert, "colon"), method="POST", path="/payments", resource="/payments"), indent=2))
+    (out / "mtls-http-v2-not-granted.json").write_text(json.dumps(http_event(cert=client_cert_obj(cert, "decimal"), method="DELETE", path="/orders/42", route="DELETE /orders/{id}"), indent=2))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "demo":
-        demo(Path(sys.argv[2]))
+    if len(sys.argv) > 3 and sys.argv[1] == "demo":
+        demo(Path(sys.argv[2]), Path(sys.argv[3]))
     else:
         fixtures()

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The README's first command (`make demo`): runs the real authorizer locally with
 # cargo-lambda on sample events, starting what it needs, then stops everything.
-#   1. moto's DynamoDB on a free 127.0.0.1 port, with the client registry table seeded
-#      from events/registry.json (the demo client `payments-frontend`);
-#   2. sample events with tokens minted for the current clock (test-only keys in events/keys);
+#   1. moto's DynamoDB on a free 127.0.0.1 port, and the demo client provisioned with
+#      clientctl: registry table, CA (in .local/clientctl), a certificate for
+#      `payments-frontend` registered active;
+#   2. sample events with tokens minted for the current clock (test-only keys in events/keys)
+#      and the certificate clientctl issued;
 #   3. `cargo lambda watch` with the local configuration (.local/demo.env), then
 #      `cargo lambda invoke` on each sample event, printing the authorizer's answer.
 # With --watch it stops after step 3's start and keeps `cargo lambda watch` in the
@@ -37,10 +39,16 @@ pids+=($!)
 wait_port "$moto_port" "moto_server"
 endpoint=http://127.0.0.1:$moto_port
 
-echo "demo: seeding the client registry at $endpoint"
-cargo run --quiet --locked -p authorizer-tests --bin seed-registry -- "$endpoint" authorizer-clients events/registry.json
+echo "demo: provisioning the demo client with clientctl at $endpoint"
+export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+rm -rf "$state/clientctl"
+clientctl=(cargo run --quiet --locked -p clientctl -- --dir "$state/clientctl" --table authorizer-clients --endpoint-url "$endpoint")
+"${clientctl[@]}" table create
+"${clientctl[@]}" ca init --org "Example Payments"
+cert=$("${clientctl[@]}" --output json issue --client-id payments-frontend --tenant acme \
+  --scope payments:write --scope orders:read --days 30 | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["cert"])')
 
-"$venv/bin/python" events/generate.py demo "$state/events"
+"$venv/bin/python" events/generate.py demo "$state/events" "$cert"
 cat >"$state/issuers.json" <<JSON
 [{"issuer": "https://idp.example.com", "audiences": ["payments-api"], "algorithms": ["RS256", "ES256"],
   "jwks_file": "$root/events/keys/jwks.json", "jwks_uri": "http://127.0.0.1:1/jwks.json"}]
