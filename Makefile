@@ -49,6 +49,10 @@ watch: venv ## cargo lambda watch with the local configuration (.local/demo.env;
 invoke: venv ## send EVENT=events/<file>.json to the running `make watch`
 	cargo lambda invoke authorizer --invoke-port $(INVOKE_PORT) --data-file $(EVENT)
 
+explain: ## why EVENT=events/<file>.json is allowed or denied (NOW=unix sets the clock; env from .local/demo.env if present)
+	set -a; [ ! -f .local/demo.env ] || . .local/demo.env; set +a; \
+	cargo run --quiet --locked -p authorizer --bin explain -- $(EVENT) $(if $(NOW),--now $(NOW))
+
 fixtures: venv ## regenerate the event fixtures (then: UPDATE_EXPECT=1 cargo test -p authorizer-tests --test replay)
 	$(PY) events/generate.py
 

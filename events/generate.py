@@ -245,11 +245,14 @@ def fixtures():
     # HTTP API v2 (IAM policy responses)
     write("http-v2", "allow-jwt", http_event(f"Bearer {good}"))
     write("http-v2", "allow-jwt-es256", http_event(f"Bearer {good_ec}", method="POST", path="/payments", route="POST /payments"))
+    write("http-v2", "deny-route-not-granted", http_event(f"Bearer {good_ec}"))
     write("http-v2", "unauthorized-no-credentials", http_event())
     write("http-v2", "unauthorized-wrong-audience", http_event(f"Bearer {wrong_aud}"))
     # HTTP API v2 with simple responses
     write("http-v2-simple", "allow-jwt", http_event(f"Bearer {good}"))
     write("http-v2-simple", "unauthorized-expired-jwt", http_event(f"Bearer {expired}"))
+    write("http-v2-simple", "deny-route-not-granted", http_event(f"Bearer {good_ec}"))
+    write("rest-request", "deny-route-not-granted", rest_event(f"Bearer {good_ec}", method="DELETE", path="/orders/42"))
     (EVENTS / "http-v2-simple" / "suite.json").write_text(json.dumps({"env": {"AUTHZ_HTTP_API_SIMPLE_RESPONSES": "true"}}, indent=2) + "\n")
 
     # mTLS (client registry): REST REQUEST and HTTP API v2
