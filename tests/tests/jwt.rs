@@ -2,6 +2,9 @@
 //! with passing and failing cases, and the known attacks, each with its exact outcome
 //! (401 or 403) and reason code.
 
+// Test code: a failed unwrap or index is a failed test, with its location.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod jwt_support;
 
 use jsonwebtoken::EncodingKey;
@@ -83,15 +86,19 @@ async fn every_algorithm_verifies_with_its_key() {
         ("ES384", "p384", &k.p384.encoding),
         ("EdDSA", "ed", &k.ed.encoding),
     ];
-    let cases = rows.into_iter().map(|(alg, kid, key)| (alg, sign_raw(&header(alg, kid), &c, key), (200, "ok"))).collect();
+    let cases =
+        rows.into_iter().map(|(alg, kid, key)| (alg, sign_raw(&header(alg, kid), &c, key), (200, "ok"))).collect();
     run(&v, cases).await;
 }
 
 #[tokio::test]
 async fn identity_goes_to_the_policy_step() {
     let (_server, v, iss) = oidc_setup().await;
-    let c = claims(&iss, json!({"scp": ["admin"], "cognito:groups": ["ops", "dev"], "tenant": "t1",
-        "cnf": {"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}}));
+    let c = claims(
+        &iss,
+        json!({"scp": ["admin"], "cognito:groups": ["ops", "dev"], "tenant": "t1",
+        "cnf": {"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}}),
+    );
     let id = v.verify(&sign_raw(&header("ES256", "p256"), &c, &keys().p256.encoding), NOW).await.unwrap();
     assert_eq!(id.issuer, iss);
     assert_eq!(id.principal, "user-1");
@@ -145,12 +152,32 @@ async fn known_attacks_are_refused() {
     cases.push(("kid very long", sign_raw(&header("RS256", &long_kid), &c, &k.rsa.encoding), (401, "jwt_kid_invalid")));
     let kid_number = sign_raw(&json!({"alg": "RS256", "kid": 1}), &c, &k.rsa.encoding);
     cases.push(("kid not a string", kid_number, (401, "jwt_kid_invalid")));
-    cases.push(("kid null byte", sign_raw(&header("RS256", "rsa\u{0}"), &c, &k.rsa.encoding), (401, "jwt_kid_invalid")));
-    cases.push(("kid of another key type", sign_raw(&header("ES256", "rsa"), &c, &k.p256.encoding), (401, "jwt_key_mismatch")));
-    cases.push(("jwk alg disagrees", sign_raw(&header("RS256", "rsa-ps256"), &c, &k.rsa.encoding), (401, "jwt_key_mismatch")));
+    cases.push((
+        "kid null byte",
+        sign_raw(&header("RS256", "rsa\u{0}"), &c, &k.rsa.encoding),
+        (401, "jwt_kid_invalid"),
+    ));
+    cases.push((
+        "kid of another key type",
+        sign_raw(&header("ES256", "rsa"), &c, &k.p256.encoding),
+        (401, "jwt_key_mismatch"),
+    ));
+    cases.push((
+        "jwk alg disagrees",
+        sign_raw(&header("RS256", "rsa-ps256"), &c, &k.rsa.encoding),
+        (401, "jwt_key_mismatch"),
+    ));
     cases.push(("jwk use enc", sign_raw(&header("RS256", "rsa-enc"), &c, &k.rsa.encoding), (401, "jwt_key_mismatch")));
-    cases.push(("attacker key, real kid", sign_raw(&header("ES256", "p256"), &c, &k.attacker.encoding), (401, "jwt_signature_invalid")));
-    cases.push(("other rsa key, real kid", sign_raw(&header("RS256", "rsa"), &c, &k.rsa_other.encoding), (401, "jwt_signature_invalid")));
+    cases.push((
+        "attacker key, real kid",
+        sign_raw(&header("ES256", "p256"), &c, &k.attacker.encoding),
+        (401, "jwt_signature_invalid"),
+    ));
+    cases.push((
+        "other rsa key, real kid",
+        sign_raw(&header("RS256", "rsa"), &c, &k.rsa_other.encoding),
+        (401, "jwt_signature_invalid"),
+    ));
     // Signature stripped or altered; payload altered under a valid signature.
     cases.push(("signature stripped", format!("{signing_input}."), (401, "jwt_signature_missing")));
     cases.push(("signature and dot stripped", signing_input.to_owned(), (401, "jwt_malformed")));
@@ -158,20 +185,26 @@ async fn known_attacks_are_refused() {
     altered[10] = if altered[10] == b'A' { b'B' } else { b'A' };
     let altered = format!("{signing_input}.{}", String::from_utf8(altered).unwrap());
     cases.push(("signature altered", altered, (401, "jwt_signature_invalid")));
-    let escalated = format!("{}.{}.{signature}", signing_input.split('.').next().unwrap(), b64(claims(&iss, json!({"sub": "admin"})).to_string()));
+    let escalated = format!(
+        "{}.{}.{signature}",
+        signing_input.split('.').next().unwrap(),
+        b64(claims(&iss, json!({"sub": "admin"})).to_string())
+    );
     cases.push(("payload altered", escalated, (401, "jwt_signature_invalid")));
     // 342 base64url characters for RSA-2048; 340 decode cleanly to 255 bytes.
     let truncated = format!("{signing_input}.{}", &signature[..signature.len() - 2]);
     cases.push(("signature truncated", truncated, (401, "jwt_signature_invalid")));
     // Serialization and encoding.
-    let huge = sign_raw(&header("RS256", "rsa"), &claims(&iss, json!({"pad": "x".repeat(MAX_TOKEN_BYTES)})), &k.rsa.encoding);
+    let huge =
+        sign_raw(&header("RS256", "rsa"), &claims(&iss, json!({"pad": "x".repeat(MAX_TOKEN_BYTES)})), &k.rsa.encoding);
     cases.push(("oversize token", huge, (401, "jwt_too_large")));
     cases.push(("padded base64", format!("{good}="), (401, "jwt_bad_base64")));
     let std_alphabet = format!("{signing_input}.{}+/", &signature[..signature.len() - 2]);
     cases.push(("standard base64 alphabet", std_alphabet, (401, "jwt_bad_base64")));
     let (h, rest) = good.split_once('.').unwrap();
     cases.push(("bad base64 length", format!("{h}.e30xx.{signature}"), (401, "jwt_bad_base64")));
-    let json_serialization = json!({"payload": rest.split('.').next().unwrap(), "protected": h, "signature": signature}).to_string();
+    let json_serialization =
+        json!({"payload": rest.split('.').next().unwrap(), "protected": h, "signature": signature}).to_string();
     cases.push(("json serialization", json_serialization, (401, "jwt_not_compact")));
     let flattened = json!({"payload": "e30", "signatures": [{"protected": h, "signature": signature}]}).to_string();
     cases.push(("general json serialization", flattened, (401, "jwt_not_compact")));
@@ -232,8 +265,13 @@ async fn issuer_settings_select_and_restrict() {
     let server = JwksServer::start(Mode::Status(500)).await;
     server.serve(&jwks());
     let base = server.issuer();
-    let (rs_only, at_jwt, cognito, cognito_id, principal) =
-        (format!("{base}/rs"), format!("{base}/at"), format!("{base}/pool"), format!("{base}/pool-id"), format!("{base}/p"));
+    let (rs_only, at_jwt, cognito, cognito_id, principal) = (
+        format!("{base}/rs"),
+        format!("{base}/at"),
+        format!("{base}/pool"),
+        format!("{base}/pool-id"),
+        format!("{base}/p"),
+    );
     let v = verifier(
         json!([
             {"issuer": rs_only, "audiences": [AUD]},
@@ -254,23 +292,60 @@ async fn issuer_settings_select_and_restrict() {
     let id_token = json!({"aud": "app-1", "token_use": "id", "client_id": null, "email": "a@example.com"});
     let cases = vec![
         ("default allowlist is RS256", rs(&rs_only, json!({})), (200, "ok")),
-        ("alg outside the issuer allowlist", sign_raw(&header("ES256", "p256"), &claims(&rs_only, json!({})), &k.p256.encoding), (401, "jwt_alg_not_allowed")),
-        ("PS256 outside the default allowlist", sign_raw(&header("PS256", "rsa"), &claims(&rs_only, json!({})), &k.rsa.encoding), (401, "jwt_alg_not_allowed")),
+        (
+            "alg outside the issuer allowlist",
+            sign_raw(&header("ES256", "p256"), &claims(&rs_only, json!({})), &k.p256.encoding),
+            (401, "jwt_alg_not_allowed"),
+        ),
+        (
+            "PS256 outside the default allowlist",
+            sign_raw(&header("PS256", "rsa"), &claims(&rs_only, json!({})), &k.rsa.encoding),
+            (401, "jwt_alg_not_allowed"),
+        ),
         ("typ pinned", es("at+jwt", json!({})), (200, "ok")),
         ("typ pinned, media type form", es("application/AT+JWT", json!({})), (200, "ok")),
         ("id token where access tokens are required (typ)", es("JWT", json!({})), (401, "jwt_typ_mismatch")),
-        ("typ missing", sign_raw(&json!({"alg": "ES256", "kid": "p256"}), &claims(&at_jwt, json!({})), &k.p256.encoding), (401, "jwt_typ_mismatch")),
+        (
+            "typ missing",
+            sign_raw(&json!({"alg": "ES256", "kid": "p256"}), &claims(&at_jwt, json!({})), &k.p256.encoding),
+            (401, "jwt_typ_mismatch"),
+        ),
         ("cognito access token", rs(&cognito, access.clone()), (200, "ok")),
-        ("cognito id token where access tokens are required", rs(&cognito, id_token.clone()), (401, "jwt_token_use_mismatch")),
+        (
+            "cognito id token where access tokens are required",
+            rs(&cognito, id_token.clone()),
+            (401, "jwt_token_use_mismatch"),
+        ),
         ("cognito token without token_use", rs(&cognito, json!({"aud": null})), (401, "jwt_token_use_mismatch")),
-        ("cognito unknown app client", rs(&cognito, json!({"aud": null, "token_use": "access", "client_id": "app-2"})), (401, "jwt_client_id_mismatch")),
-        ("cognito access token without client_id", rs(&cognito, json!({"aud": null, "token_use": "access", "client_id": null})), (401, "jwt_client_id_missing")),
+        (
+            "cognito unknown app client",
+            rs(&cognito, json!({"aud": null, "token_use": "access", "client_id": "app-2"})),
+            (401, "jwt_client_id_mismatch"),
+        ),
+        (
+            "cognito access token without client_id",
+            rs(&cognito, json!({"aud": null, "token_use": "access", "client_id": null})),
+            (401, "jwt_client_id_missing"),
+        ),
         ("cognito id token when id tokens are configured", rs(&cognito_id, id_token), (200, "ok")),
-        ("cognito access token when id tokens are configured", rs(&cognito_id, access), (401, "jwt_token_use_mismatch")),
-        ("principal claim configured", sign_raw(&header("EdDSA", "ed"), &claims(&principal, json!({})), &k.ed.encoding), (200, "ok")),
-        ("principal claim missing", sign_raw(&header("EdDSA", "ed"), &claims(&principal, json!({"client_id": null})), &k.ed.encoding), (401, "jwt_principal_missing")),
+        (
+            "cognito access token when id tokens are configured",
+            rs(&cognito_id, access),
+            (401, "jwt_token_use_mismatch"),
+        ),
+        (
+            "principal claim configured",
+            sign_raw(&header("EdDSA", "ed"), &claims(&principal, json!({})), &k.ed.encoding),
+            (200, "ok"),
+        ),
+        (
+            "principal claim missing",
+            sign_raw(&header("EdDSA", "ed"), &claims(&principal, json!({"client_id": null})), &k.ed.encoding),
+            (401, "jwt_principal_missing"),
+        ),
     ];
     run(&v, cases).await;
-    let id = v.verify(&sign_raw(&header("EdDSA", "ed"), &claims(&principal, json!({})), &k.ed.encoding), NOW).await.unwrap();
+    let id =
+        v.verify(&sign_raw(&header("EdDSA", "ed"), &claims(&principal, json!({})), &k.ed.encoding), NOW).await.unwrap();
     assert_eq!((id.principal.as_str(), id.subject.as_deref()), ("app-1", Some("user-1")));
 }

@@ -2,6 +2,9 @@
 //! one shared fetch for concurrent misses, stale keys on fetch errors, a hanging endpoint,
 //! bundled JWKS files, fetch at init; and the build facts behind the crypto backend.
 
+// Test code: a failed unwrap or index is a failed test, with its location.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod jwt_support;
 
 use std::sync::Arc;
@@ -45,18 +48,32 @@ async fn key_rotation_and_refetch_throttling() {
     let k = keys();
     let server = JwksServer::start(Mode::Status(500)).await;
     server.serve(&[k.rsa.jwk("rsa")]);
-    let v = verifier(issuer(&server, json!({})), &[("AUTHZ_JWT_JWKS_REFRESH_SECS", "60")]).await;
+    let v = verifier(issuer(&server, json!({})), &[("AUTHZ_JWKS_REFETCH_INTERVAL_SECS", "60")]).await;
     assert_eq!(server.hits(), 0, "no fetch before the first token");
-    let steps: Vec<(&str, &str, u64, Option<Vec<Value>>, ((u16, &str), usize))> = vec![
+    // (name, kid of the token, now, JWKS the server switches to first, (outcome, fetches so far))
+    type Step<'a> = (&'a str, &'a str, u64, Option<Vec<Value>>, ((u16, &'a str), usize));
+    let steps: Vec<Step> = vec![
         ("first token fetches", "rsa", NOW, None, ((200, "ok"), 1)),
         ("cached", "rsa", NOW + 1, None, ((200, "ok"), 1)),
         ("unknown kid, refetch not due", "ec", NOW + 1, None, ((401, "jwt_kid_unknown"), 1)),
         ("another unknown kid, still not due", "nope", NOW + 59, None, ((401, "jwt_kid_unknown"), 1)),
-        ("rotation: new kid appears, not due yet", "ec", NOW + 59, Some(vec![k.rsa.jwk("rsa"), k.p256.jwk("ec")]), ((401, "jwt_kid_unknown"), 1)),
+        (
+            "rotation: new kid appears, not due yet",
+            "ec",
+            NOW + 59,
+            Some(vec![k.rsa.jwk("rsa"), k.p256.jwk("ec")]),
+            ((401, "jwt_kid_unknown"), 1),
+        ),
         ("rotation: due, refetched", "ec", NOW + 60, None, ((200, "ok"), 2)),
         ("old key still served", "rsa", NOW + 61, None, ((200, "ok"), 2)),
         ("path traversal kid", "../../../../etc/passwd", NOW + 200, None, ((401, "jwt_kid_unknown"), 3)),
-        ("retired key gone after the next refetch", "ec-new", NOW + 300, Some(vec![k.p256.jwk("ec-new")]), ((200, "ok"), 4)),
+        (
+            "retired key gone after the next refetch",
+            "ec-new",
+            NOW + 300,
+            Some(vec![k.p256.jwk("ec-new")]),
+            ((200, "ok"), 4),
+        ),
         ("removed kid is unknown", "rsa", NOW + 301, None, ((401, "jwt_kid_unknown"), 4)),
     ];
     for (name, kid, now, serve, expected) in steps {
@@ -112,11 +129,25 @@ async fn endpoint_down_before_any_key_is_a_fault() {
 }
 
 #[tokio::test]
+async fn https_uris_are_fetched_over_tls_only() {
+    // An https URI pointing at a plain-HTTP server: the client must insist on TLS, so the
+    // handshake fails and nothing is read from the plain answer.
+    let k = keys();
+    let server = JwksServer::start(Mode::Status(500)).await;
+    server.serve(&[k.rsa.jwk("rsa")]);
+    let https_iss = server.issuer().replace("http://", "https://");
+    let v = verifier(json!([{"issuer": https_iss, "audiences": [AUD]}]), &[]).await;
+    let got = status(&v.verify(&token(&https_iss, "rsa"), NOW).await);
+    check("https to a plain http server", got, (403, "jwks_unavailable"));
+    assert_eq!(server.hits(), 0, "no plain-text request was sent");
+}
+
+#[tokio::test]
 async fn hanging_endpoint_is_denied_within_the_budget() {
     let server = JwksServer::start(Mode::Hang).await;
     let v = verifier(
         issuer(&server, json!({})),
-        &[("AUTHZ_JWT_JWKS_TIMEOUT_MS", "300"), ("AUTHZ_JWT_JWKS_CONNECT_TIMEOUT_MS", "100")],
+        &[("AUTHZ_JWKS_TIMEOUT_MS", "300"), ("AUTHZ_JWKS_CONNECT_TIMEOUT_MS", "100")],
     )
     .await;
     // The outer timeout only keeps a broken build from hanging the suite; the verifier's own
@@ -171,7 +202,9 @@ async fn bad_bundled_files_stop_the_start() {
     let server = JwksServer::start(Mode::Status(503)).await;
     let bad = temp_file("bad.json", r#"{"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"}]}"#);
     let missing = std::env::temp_dir().join("authz-jwt-no-such-file.json");
-    for (name, path, expected) in [("no usable key", bad, "no usable signature key"), ("missing file", missing, "jwks file")] {
+    for (name, path, expected) in
+        [("no usable key", bad, "no usable signature key"), ("missing file", missing, "jwks file")]
+    {
         let issuers = issuer(&server, json!({"jwks_file": path})).to_string();
         let pairs = [("AUTHZ_JWT_ISSUERS", issuers.as_str()), ("AUTHZ_JWT_ALLOW_LOOPBACK_HTTP", "true")];
         let config = JwtConfig::from_env(&Env::from_pairs(pairs)).unwrap().unwrap();
@@ -221,7 +254,11 @@ fn lockfile() -> String {
 fn lock_deps(lock: &str, package: &str) -> Vec<String> {
     let start = lock.find(&format!("name = \"{package}\"\n")).unwrap();
     let entry = lock[start..].split("\n\n").next().unwrap();
-    entry.lines().filter(|l| l.starts_with(" \"")).map(|l| l.trim().trim_matches([',', '"']).split(' ').next().unwrap().to_owned()).collect()
+    entry
+        .lines()
+        .filter(|l| l.starts_with(" \""))
+        .map(|l| l.trim().trim_matches([',', '"']).split(' ').next().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
@@ -230,7 +267,10 @@ fn exactly_one_crypto_backend_and_no_openssl() {
     let deps = lock_deps(&lock, "jsonwebtoken");
     assert!(deps.contains(&"aws-lc-rs".to_owned()), "{deps:?}");
     for rust_crypto in ["rsa", "p256", "p384", "ed25519-dalek", "hmac", "sha2", "rand"] {
-        assert!(!deps.contains(&rust_crypto.to_owned()), "jsonwebtoken pulls {rust_crypto}: the rust_crypto backend is on");
+        assert!(
+            !deps.contains(&rust_crypto.to_owned()),
+            "jsonwebtoken pulls {rust_crypto}: the rust_crypto backend is on"
+        );
     }
     for absent in ["rsa", "openssl", "openssl-sys", "native-tls"] {
         assert!(!lock.contains(&format!("name = \"{absent}\"\n")), "{absent} is in Cargo.lock");

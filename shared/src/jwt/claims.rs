@@ -107,7 +107,7 @@ fn words(v: Option<&Value>) -> Vec<String> {
 /// and builds the identity. `now` and `leeway` are in seconds.
 pub(crate) fn validate(
     issuer: &IssuerConfig,
-    claims: Map<String, Value>,
+    mut claims: Map<String, Value>,
     now: u64,
     leeway: u64,
 ) -> Result<JwtIdentity, Reason> {
@@ -136,9 +136,10 @@ pub(crate) fn validate(
         groups: words(claims.get(&issuer.groups_claim)),
         cnf_x5t_s256: claims.get("cnf").and_then(|c| c.get("x5t#S256")).and_then(Value::as_str).map(str::to_owned),
         require_bound_token: issuer.require_bound_token,
-        claims: claims.into_iter().filter(|(_, v)| v.is_string() || v.is_number() || v.is_boolean()).collect(),
+        claims: Map::new(),
     };
-    Ok(identity)
+    claims.retain(|_, v| v.is_string() || v.is_number() || v.is_boolean());
+    Ok(JwtIdentity { claims, ..identity })
 }
 
 #[cfg(test)]
@@ -260,9 +261,11 @@ mod tests {
         let mut c = cognito();
         c.principal_claim = "client_id".into();
         c.require_bound_token = true;
-        let set = claims(json!({"aud": null, "token_use": "access", "client_id": "api", "scope": "orders/read  orders/write",
+        let set = claims(
+            json!({"aud": null, "token_use": "access", "client_id": "api", "scope": "orders/read  orders/write",
             "scp": ["orders/read", "admin"], "cognito:groups": ["ops"], "cnf": {"x5t#S256": "abc"}, "custom": {"a": 1},
-            "tenant": "t1", "level": 3, "flag": true}));
+            "tenant": "t1", "level": 3, "flag": true}),
+        );
         let id = validate(&c, set, NOW, 30).unwrap_or_else(|r| panic!("{r}"));
         assert_eq!(id.principal, "api");
         assert_eq!(id.subject.as_deref(), Some("u1"));
@@ -273,7 +276,10 @@ mod tests {
         assert!(id.require_bound_token);
         assert_eq!(id.issuer, "https://idp.example");
         let keys: Vec<&str> = id.claims.keys().map(String::as_str).collect();
-        assert_eq!(keys, vec!["client_id", "exp", "flag", "iat", "iss", "level", "nbf", "scope", "sub", "tenant", "token_use"]);
+        assert_eq!(
+            keys,
+            vec!["client_id", "exp", "flag", "iat", "iss", "level", "nbf", "scope", "sub", "tenant", "token_use"]
+        );
     }
 
     #[test]

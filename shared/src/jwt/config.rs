@@ -1,4 +1,4 @@
-//! JWT configuration from `AUTHZ_JWT_*` variables: the trusted issuers (a JSON array in
+//! JWT configuration from `AUTHZ_JWT_*` and `AUTHZ_JWKS_*` variables: the trusted issuers (a JSON array in
 //! `AUTHZ_JWT_ISSUERS`) and the verification, cache and JWKS fetch settings.
 //!
 //! Secure by default: every issuer needs at least one audience, only asymmetric algorithms
@@ -16,13 +16,14 @@ use crate::config::{ConfigError, Env};
 
 pub const VAR_ISSUERS: &str = "AUTHZ_JWT_ISSUERS";
 pub const VAR_LEEWAY: &str = "AUTHZ_JWT_LEEWAY_SECS";
-pub const VAR_REFRESH: &str = "AUTHZ_JWT_JWKS_REFRESH_SECS";
-pub const VAR_CONNECT_TIMEOUT: &str = "AUTHZ_JWT_JWKS_CONNECT_TIMEOUT_MS";
-pub const VAR_TIMEOUT: &str = "AUTHZ_JWT_JWKS_TIMEOUT_MS";
-pub const VAR_MAX_BYTES: &str = "AUTHZ_JWT_JWKS_MAX_BYTES";
+pub const VAR_REFRESH: &str = "AUTHZ_JWKS_REFETCH_INTERVAL_SECS";
+pub const VAR_CONNECT_TIMEOUT: &str = "AUTHZ_JWKS_CONNECT_TIMEOUT_MS";
+pub const VAR_TIMEOUT: &str = "AUTHZ_JWKS_TIMEOUT_MS";
+pub const VAR_MAX_BYTES: &str = "AUTHZ_JWKS_MAX_BYTES";
 pub const VAR_LOOPBACK_HTTP: &str = "AUTHZ_JWT_ALLOW_LOOPBACK_HTTP";
 
-/// Every variable this module reads; any other `AUTHZ_JWT_*` variable is a typo and refused.
+/// Every variable this module reads; any other `AUTHZ_JWT_*` or `AUTHZ_JWKS_*` variable is a
+/// typo and refused.
 pub const VARIABLES: [&str; 7] =
     [VAR_ISSUERS, VAR_LEEWAY, VAR_REFRESH, VAR_CONNECT_TIMEOUT, VAR_TIMEOUT, VAR_MAX_BYTES, VAR_LOOPBACK_HTTP];
 
@@ -224,20 +225,28 @@ fn issuer_from_raw(raw: RawIssuer, allow_loopback_http: bool) -> Result<IssuerCo
 }
 
 impl JwtConfig {
-    /// `Ok(None)` when no `AUTHZ_JWT_*` variable is set (JWT authentication off). Once any
-    /// is set, `AUTHZ_JWT_ISSUERS` must name at least one issuer, each with an audience.
+    /// `Ok(None)` when no `AUTHZ_JWT_*`/`AUTHZ_JWKS_*` variable is set (JWT authentication
+    /// off). Once any is set, `AUTHZ_JWT_ISSUERS` must name at least one issuer, each with an
+    /// audience.
     pub fn from_env(env: &Env) -> Result<Option<JwtConfig>, ConfigError> {
-        let mut names: Vec<&str> = env.names().filter(|n| n.starts_with("AUTHZ_JWT_")).collect();
+        let mut names: Vec<&str> =
+            env.names().filter(|n| n.starts_with("AUTHZ_JWT_") || n.starts_with("AUTHZ_JWKS_")).collect();
         names.sort_unstable();
         if let Some(unknown) = names.iter().find(|n| !VARIABLES.contains(n)) {
-            return Err(ConfigError::new(unknown, format!("unknown variable: expected one of {}", VARIABLES.join(", "))));
+            return Err(ConfigError::new(
+                unknown,
+                format!("unknown variable: expected one of {}", VARIABLES.join(", ")),
+            ));
         }
         if names.iter().all(|n| env.get(n).is_none()) {
             return Ok(None);
         }
         let allow_loopback_http = env.bool(VAR_LOOPBACK_HTTP, false)?;
         let raw = env.get(VAR_ISSUERS).ok_or_else(|| {
-            ConfigError::new(VAR_ISSUERS, "no issuer: expected a json array of trusted issuers when AUTHZ_JWT_* is set")
+            ConfigError::new(
+                VAR_ISSUERS,
+                "no issuer: expected a json array of trusted issuers when AUTHZ_JWT_*/AUTHZ_JWKS_* is set",
+            )
         })?;
         let raws: Vec<RawIssuer> = serde_json::from_str(raw)
             .map_err(|e| ConfigError::new(VAR_ISSUERS, format!("expected a json array of issuer objects: {e}")))?;
@@ -252,8 +261,9 @@ impl JwtConfig {
             }
             issuers.push(issuer);
         }
-        let connect_timeout = env.millis_in(VAR_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT_MS, 50..=MAX_TIMEOUT_MS)?;
         let timeout = env.millis_in(VAR_TIMEOUT, DEFAULT_TIMEOUT_MS, 100..=MAX_TIMEOUT_MS)?;
+        let default_connect = DEFAULT_CONNECT_TIMEOUT_MS.min(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX));
+        let connect_timeout = env.millis_in(VAR_CONNECT_TIMEOUT, default_connect, 50..=MAX_TIMEOUT_MS)?;
         if connect_timeout > timeout {
             return Err(ConfigError::new(VAR_CONNECT_TIMEOUT, format!("expected at most {VAR_TIMEOUT}")));
         }
@@ -359,7 +369,11 @@ mod tests {
             "empty algorithms",
         );
         check_err(&[(VAR_ISSUERS, r#"[{"issuer":"http://a.example","audiences":["a"]}]"#)], VAR_ISSUERS, "https");
-        check_err(&[(VAR_ISSUERS, r#"[{"issuer":"http://127.0.0.1:1","audiences":["a"]}]"#)], VAR_ISSUERS, VAR_LOOPBACK_HTTP);
+        check_err(
+            &[(VAR_ISSUERS, r#"[{"issuer":"http://127.0.0.1:1","audiences":["a"]}]"#)],
+            VAR_ISSUERS,
+            VAR_LOOPBACK_HTTP,
+        );
         check_err(
             &[(VAR_ISSUERS, r#"[{"issuer":"https://a.example","audiences":["a"],"jwks_uri":"http://a.example/k"}]"#)],
             VAR_ISSUERS,
@@ -382,20 +396,32 @@ mod tests {
             "without cognito",
         );
         check_err(
-            &[(VAR_ISSUERS, r#"[{"issuer":"https://a.example","audiences":["a"],"cognito":true,"token_use":"refresh"}]"#)],
+            &[(
+                VAR_ISSUERS,
+                r#"[{"issuer":"https://a.example","audiences":["a"],"cognito":true,"token_use":"refresh"}]"#,
+            )],
             VAR_ISSUERS,
             "access or id",
         );
         check_err(
-            &[(VAR_ISSUERS, r#"[{"issuer":"https://a.example","audiences":["a"]},{"issuer":"https://a.example","audiences":["b"]}]"#)],
+            &[(
+                VAR_ISSUERS,
+                r#"[{"issuer":"https://a.example","audiences":["a"]},{"issuer":"https://a.example","audiences":["b"]}]"#,
+            )],
             VAR_ISSUERS,
             "twice",
         );
         check_err(&[(VAR_ISSUERS, ONE), ("AUTHZ_JWT_ISSUER", "x")], "AUTHZ_JWT_ISSUER", "unknown variable");
+        check_err(&[(VAR_ISSUERS, ONE), ("AUTHZ_JWKS_TTL", "x")], "AUTHZ_JWKS_TTL", "unknown variable");
+        check_err(&[(VAR_TIMEOUT, "500")], VAR_ISSUERS, "no issuer");
         check_err(&[(VAR_ISSUERS, ONE), (VAR_LEEWAY, "600")], VAR_LEEWAY, "from 0 to 120");
         check_err(&[(VAR_ISSUERS, ONE), (VAR_TIMEOUT, "5000")], VAR_TIMEOUT, "from 100 to 1500");
         check_err(&[(VAR_ISSUERS, ONE), (VAR_REFRESH, "0")], VAR_REFRESH, "from 1 to 86400");
-        check_err(&[(VAR_ISSUERS, ONE), (VAR_CONNECT_TIMEOUT, "900"), (VAR_TIMEOUT, "500")], VAR_CONNECT_TIMEOUT, "at most");
+        check_err(
+            &[(VAR_ISSUERS, ONE), (VAR_CONNECT_TIMEOUT, "900"), (VAR_TIMEOUT, "500")],
+            VAR_CONNECT_TIMEOUT,
+            "at most",
+        );
     }
 
     #[test]

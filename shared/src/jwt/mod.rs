@@ -1,43 +1,196 @@
-// NOTE TO THE HELPER IMPLEMENTING ISSUE 3 (delete this block when done): your prompt lost its
-// attachments. Read /tmp/common.md (house rules, build settings, no git commits) and
-// /tmp/jwt-brief.md (your file ownership, interface and design requirements) NOW, before writing code.
-//! JWT bearer authentication (issue 3): OIDC and Cognito tokens verified against cached JWKS.
+//! JWT bearer authentication (issue 3): OIDC and Cognito access tokens verified against
+//! cached JWKS with `jsonwebtoken`'s aws-lc-rs backend.
 //!
-//! INTERFACE STUB: the pipeline calls exactly these items; the implementation replaces the
-//! bodies. Until then no token can be verified, so every token is `Unauthorized`.
+//! [`JwtVerifier::verify`] runs, in order: size and serialization checks and the header
+//! rules ([`token`]), issuer by `iss`, the issuer's `alg` allowlist and `typ` pin, key by
+//! `kid` ([`jwks`]), JWK/header agreement, the signature, then the claims ([`claims`]).
+//! Every failure is a [`Rejection`] with a reason code from [`reasons`]; nothing here logs a
+//! token, a signature or a key.
 
-use crate::config::{ConfigError, Env};
+mod claims;
+pub mod config;
+mod fetch;
+mod json;
+mod jwks;
+pub mod reasons;
+mod token;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde_json::Value;
+
+pub use config::{IssuerConfig, JwtConfig, TokenKind};
+pub use fetch::{FetchError, FetchFuture, HttpJwksFetcher, JwksFetcher};
+pub use reasons::*;
+pub use token::{MAX_KID_BYTES, MAX_TOKEN_BYTES};
+
 use crate::decision::{JwtIdentity, Reason, Rejection};
+use jwks::{KeyCache, Source};
 
-pub const JWT_NOT_CONFIGURED: Reason = Reason::new("jwt_not_configured");
-
-/// The trusted issuers and verification settings, read from `AUTHZ_JWT_*` variables.
-#[derive(Clone, Debug)]
-pub struct JwtConfig {}
-
-impl JwtConfig {
-    /// `Ok(None)` when no issuer is configured (JWT authentication off).
-    pub fn from_env(_env: &Env) -> Result<Option<JwtConfig>, ConfigError> {
-        Ok(None)
-    }
-}
-
-/// Error building the verifier at init (bundled JWKS unreadable, HTTP client, ...).
+/// Error building the verifier at init (bundled JWKS unreadable, HTTP client, self-test).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct JwtInitError(pub String);
 
+#[derive(Debug)]
+struct TrustedIssuer {
+    config: IssuerConfig,
+    keys: KeyCache,
+}
+
 /// Verifies bearer tokens; built once at init and shared by all invocations.
 #[derive(Debug)]
-pub struct JwtVerifier {}
+pub struct JwtVerifier {
+    issuers: Vec<TrustedIssuer>,
+    leeway_secs: u64,
+    refresh_secs: u64,
+    timeout: std::time::Duration,
+    fetcher: Arc<dyn JwksFetcher>,
+}
+
+/// Verifies `signature` over `message` with the aws-lc-rs provider of `jsonwebtoken`, named
+/// explicitly: this does not compile without the `aws_lc_rs` feature, and never reaches the
+/// crate's runtime panic for a missing provider.
+pub fn verify_signature(alg: Algorithm, key: &DecodingKey, message: &[u8], signature: &Vec<u8>) -> Result<(), Reason> {
+    let verifier = (DEFAULT_PROVIDER.verifier_factory)(&alg, key).map_err(|_| JWT_KEY_MISMATCH)?;
+    verifier.verify(message, signature).map_err(|_| JWT_SIGNATURE_INVALID)
+}
+
+/// Signs and verifies with a fresh Ed25519 and P-256 key, and checks that a flipped bit
+/// fails: proves at every cold start that this binary's crypto backend works.
+pub fn self_test() -> Result<(), JwtInitError> {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
+    let fail = |what: &str| JwtInitError(format!("jwt crypto self-test failed: {what}"));
+    let message = b"zero-trust authorizer self-test";
+    let ed = Ed25519KeyPair::generate().map_err(|_| fail("ed25519 key generation"))?;
+    let ed_key = DecodingKey::from_ed_der(ed.public_key().as_ref());
+    let ec = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(|_| fail("p-256 key generation"))?;
+    let ec_key = DecodingKey::from_ec_der(ec.public_key().as_ref());
+    let ec_sig = ec.sign(&SystemRandom::new(), message).map_err(|_| fail("p-256 signing"))?;
+    for (alg, key, sig) in [
+        (Algorithm::EdDSA, &ed_key, ed.sign(message).as_ref().to_vec()),
+        (Algorithm::ES256, &ec_key, ec_sig.as_ref().to_vec()),
+    ] {
+        verify_signature(alg, key, message, &sig).map_err(|_| fail("a valid signature did not verify"))?;
+        let mut bad = sig.clone();
+        if let Some(b) = bad.first_mut() {
+            *b ^= 1;
+        }
+        if verify_signature(alg, key, message, &bad).is_ok() {
+            return Err(fail("a corrupted signature verified"));
+        }
+    }
+    Ok(())
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
 
 impl JwtVerifier {
-    pub async fn new(_config: JwtConfig) -> Result<Self, JwtInitError> {
-        Ok(Self {})
+    /// Runs the crypto self-test, builds the HTTPS client, loads bundled JWKS files and does
+    /// the fetches configured for init.
+    pub async fn new(config: JwtConfig) -> Result<Self, JwtInitError> {
+        let fetcher = HttpJwksFetcher::new(
+            config.connect_timeout,
+            config.timeout,
+            config.max_jwks_bytes,
+            config.allow_loopback_http,
+        )
+        .map_err(|e| JwtInitError(format!("jwks http client: {e}")))?;
+        Self::with_fetcher(config, Arc::new(fetcher)).await
+    }
+
+    /// Like [`JwtVerifier::new`] with another JWKS source.
+    pub async fn with_fetcher(config: JwtConfig, fetcher: Arc<dyn JwksFetcher>) -> Result<Self, JwtInitError> {
+        // Other uses of the crate in this process (tests signing tokens) get the same backend.
+        let _ = DEFAULT_PROVIDER.install_default();
+        self_test()?;
+        let mut issuers = Vec::with_capacity(config.issuers.len());
+        for issuer in config.issuers {
+            let initial = match &issuer.jwks_file {
+                None => jwks::KeySet::new(),
+                Some(path) => {
+                    let bytes = std::fs::read(path).map_err(|e| {
+                        JwtInitError(format!("jwks file {} for {}: {e}", path.display(), issuer.issuer))
+                    })?;
+                    jwks::parse_jwks(&bytes)
+                        .map_err(|e| JwtInitError(format!("jwks file {} for {}: {e}", path.display(), issuer.issuer)))?
+                }
+            };
+            issuers.push(TrustedIssuer { keys: KeyCache::new(initial), config: issuer });
+        }
+        let verifier = Self {
+            issuers,
+            leeway_secs: config.leeway_secs,
+            refresh_secs: config.jwks_refresh_secs,
+            timeout: config.timeout,
+            fetcher,
+        };
+        let now = unix_now();
+        for issuer in verifier.issuers.iter().filter(|i| i.config.fetch_jwks_at_init) {
+            issuer.keys.fetch_at_init(now, &verifier.source(issuer)).await;
+        }
+        for issuer in &verifier.issuers {
+            tracing::info!(issuer = issuer.config.issuer, keys = issuer.keys.len(), "jwt issuer ready");
+        }
+        Ok(verifier)
+    }
+
+    fn source<'a>(&'a self, issuer: &'a TrustedIssuer) -> Source<'a> {
+        Source {
+            issuer: &issuer.config.issuer,
+            uri: &issuer.config.jwks_uri,
+            fetcher: self.fetcher.as_ref(),
+            refresh_secs: self.refresh_secs,
+            timeout: self.timeout,
+        }
     }
 
     /// Verifies `token` (the compact JWS, without the `Bearer ` scheme) at `now` (Unix seconds).
-    pub async fn verify(&self, _token: &str, _now: u64) -> Result<JwtIdentity, Rejection> {
-        Err(Rejection::unauthenticated(JWT_NOT_CONFIGURED))
+    pub async fn verify(&self, token: &str, now: u64) -> Result<JwtIdentity, Rejection> {
+        let unauthenticated = Rejection::unauthenticated;
+        let token = token::parse(token).map_err(unauthenticated)?;
+        let issuer = match token.claims.get("iss") {
+            None => return Err(unauthenticated(JWT_ISS_MISSING)),
+            Some(Value::String(iss)) => self.issuers.iter().find(|i| i.config.issuer == *iss),
+            Some(_) => return Err(unauthenticated(JWT_CLAIM_TYPE)),
+        };
+        let issuer = issuer.ok_or(unauthenticated(JWT_ISS_UNTRUSTED))?;
+        if !issuer.config.algorithms.contains(&token.alg) {
+            return Err(unauthenticated(JWT_ALG_NOT_ALLOWED));
+        }
+        if let Some(pin) = &issuer.config.typ
+            && token.typ.as_ref() != Some(pin)
+        {
+            return Err(unauthenticated(JWT_TYP_MISMATCH));
+        }
+        let key = issuer.keys.key_for(&token.kid, now, &self.source(issuer)).await?;
+        key.check(token.alg).map_err(unauthenticated)?;
+        verify_signature(token.alg, &key.key, token.signing_input, &token.signature).map_err(unauthenticated)?;
+        claims::validate(&issuer.config, token.claims, now, self.leeway_secs).map_err(unauthenticated)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_crypto_backend_works() {
+        assert!(self_test().is_ok());
+    }
+
+    #[test]
+    fn reason_codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for r in ALL {
+            assert!(r.code().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{r}");
+            assert!(seen.insert(r.code()), "{r} twice");
+        }
     }
 }

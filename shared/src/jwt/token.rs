@@ -40,9 +40,21 @@ fn is_b64url(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
+/// Why `part` did not decode: characters that base64 never uses make the token malformed;
+/// padding or the standard alphabet's `+`/`/` (or a bad length) make it bad base64url.
+/// Only run on the error path, so a good token is scanned once, by the decoder.
+fn classify(part: &str) -> Reason {
+    let bytes = part.as_bytes();
+    if bytes.iter().any(|&b| !(is_b64url(b) || b == b'.' || b == b'=' || b == b'+' || b == b'/')) {
+        JWT_MALFORMED
+    } else {
+        JWT_BAD_BASE64
+    }
+}
+
 /// Strict base64url: no padding, no `+`/`/`, no non-zero trailing bits.
 fn b64(part: &str) -> Result<Vec<u8>, Reason> {
-    URL_SAFE_NO_PAD.decode(part).map_err(|_| JWT_BAD_BASE64)
+    URL_SAFE_NO_PAD.decode(part).map_err(|_| classify(part))
 }
 
 /// Splits and decodes a compact JWS and checks its header.
@@ -53,16 +65,12 @@ pub(crate) fn parse(token: &str) -> Result<Token<'_>, Reason> {
     if token.trim_start().starts_with('{') {
         return Err(JWT_NOT_COMPACT);
     }
-    let bytes = token.as_bytes();
-    if bytes.iter().any(|&b| b == b'=' || b == b'+' || b == b'/') {
-        return Err(JWT_BAD_BASE64);
-    }
-    if !bytes.iter().all(|&b| is_b64url(b) || b == b'.') {
-        return Err(JWT_MALFORMED);
-    }
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return Err(JWT_MALFORMED);
+        return Err(match classify(token) {
+            JWT_BAD_BASE64 if token.contains(['=', '+', '/']) => JWT_BAD_BASE64,
+            _ => JWT_MALFORMED,
+        });
     };
     if h.is_empty() || p.is_empty() {
         return Err(JWT_MALFORMED);
@@ -74,7 +82,7 @@ pub(crate) fn parse(token: &str) -> Result<Token<'_>, Reason> {
     }
     let claims = json::parse_object(&b64(p)?).ok_or(JWT_BAD_JSON)?;
     let signature = b64(s)?;
-    let signing_input = bytes.get(..h.len() + 1 + p.len()).ok_or(JWT_MALFORMED)?;
+    let signing_input = token.as_bytes().get(..h.len() + 1 + p.len()).ok_or(JWT_MALFORMED)?;
     Ok(Token { alg, kid, typ, claims, signing_input, signature })
 }
 

@@ -1,0 +1,371 @@
+//! JSON Web Key Sets: parsing the keys we can use, and one cache per issuer that lives as long
+//! as the container.
+//!
+//! A known `kid` is a read lock and a map lookup. An unknown `kid` may trigger one refetch per
+//! issuer per refresh interval; concurrent misses wait for the same fetch; a failed fetch keeps
+//! every cached key working (stale on error) and denies only the unknown `kid`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::fetch::JwksFetcher;
+use super::json;
+use super::reasons::{JWKS_UNAVAILABLE, JWT_KEY_MISMATCH, JWT_KID_UNKNOWN};
+use crate::decision::{Reason, Rejection};
+
+/// The key types we verify with, and the curve where there is one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyType {
+    Rsa,
+    P256,
+    P384,
+    Ed25519,
+}
+
+impl KeyType {
+    fn accepts(self, alg: Algorithm) -> bool {
+        use Algorithm::*;
+        matches!(
+            (self, alg),
+            (KeyType::Rsa, RS256 | RS384 | RS512 | PS256 | PS384 | PS512)
+                | (KeyType::P256, ES256)
+                | (KeyType::P384, ES384)
+                | (KeyType::Ed25519, EdDSA)
+        )
+    }
+}
+
+/// One public verification key from a JWKS.
+#[derive(Debug)]
+pub(crate) struct JwkKey {
+    kty: KeyType,
+    /// The JWK's own `alg`, when it names one.
+    alg: Option<Algorithm>,
+    /// `use` is absent or `sig`, and `key_ops` is absent or holds `verify`.
+    for_signatures: bool,
+    pub(crate) key: DecodingKey,
+}
+
+impl JwkKey {
+    /// The JWK must agree with the token's `alg` (which already passed the issuer's allowlist).
+    pub(crate) fn check(&self, alg: Algorithm) -> Result<(), Reason> {
+        if self.kty.accepts(alg) && self.alg.is_none_or(|a| a == alg) && self.for_signatures {
+            Ok(())
+        } else {
+            Err(JWT_KEY_MISMATCH)
+        }
+    }
+}
+
+/// The usable keys of one JWKS, by `kid`.
+pub(crate) type KeySet = HashMap<String, Arc<JwkKey>>;
+
+#[derive(Deserialize)]
+struct RawJwk {
+    kty: String,
+    kid: Option<String>,
+    alg: Option<String>,
+    #[serde(rename = "use")]
+    use_: Option<String>,
+    key_ops: Option<Vec<String>>,
+    n: Option<String>,
+    e: Option<String>,
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+    d: Option<Value>,
+}
+
+fn b64(field: Option<&String>) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(field?).ok()
+}
+
+fn rsa_modulus_bits(n: &[u8]) -> usize {
+    let n = n.iter().position(|&b| b != 0).and_then(|i| n.get(i..)).unwrap_or_default();
+    n.first().map_or(0, |&top| (n.len() - 1) * 8 + (8 - top.leading_zeros() as usize))
+}
+
+/// A usable key, or `None` for keys we never verify with: symmetric (`oct`), private,
+/// encryption-only, unknown types and curves, RSA under 2048 bits, malformed coordinates.
+fn key_from_raw(raw: &RawJwk) -> Option<(String, JwkKey)> {
+    let kid = raw.kid.clone().filter(|k| !k.is_empty())?;
+    if raw.d.is_some() {
+        return None;
+    }
+    let alg = match raw.alg.as_deref() {
+        None => None,
+        Some(name) => Some(super::config::algorithm_from_name(name)?),
+    };
+    let (kty, key) = match (raw.kty.as_str(), raw.crv.as_deref()) {
+        ("RSA", _) => {
+            let (n, e) = (b64(raw.n.as_ref())?, b64(raw.e.as_ref())?);
+            if !(2048..=8192).contains(&rsa_modulus_bits(&n)) || e.is_empty() || e.len() > 8 {
+                return None;
+            }
+            (KeyType::Rsa, DecodingKey::from_rsa_raw_components(&n, &e))
+        }
+        ("EC", Some(crv @ ("P-256" | "P-384"))) => {
+            let (kty, len) = if crv == "P-256" { (KeyType::P256, 32) } else { (KeyType::P384, 48) };
+            let (x, y) = (b64(raw.x.as_ref())?, b64(raw.y.as_ref())?);
+            if x.len() != len || y.len() != len {
+                return None;
+            }
+            let mut point = Vec::with_capacity(1 + 2 * len);
+            point.push(0x04);
+            point.extend_from_slice(&x);
+            point.extend_from_slice(&y);
+            (kty, DecodingKey::from_ec_der(&point))
+        }
+        ("OKP", Some("Ed25519")) => {
+            let x = b64(raw.x.as_ref()).filter(|x| x.len() == 32)?;
+            (KeyType::Ed25519, DecodingKey::from_ed_der(&x))
+        }
+        _ => return None,
+    };
+    let for_signatures = raw.use_.as_deref().is_none_or(|u| u == "sig")
+        && raw.key_ops.as_ref().is_none_or(|ops| ops.iter().any(|o| o == "verify"));
+    Some((kid, JwkKey { kty, alg, for_signatures, key }))
+}
+
+/// Parses a JWKS document. Keys we cannot use are skipped; a `kid` that appears twice is
+/// dropped (which of the two is meant cannot be known). A document with no usable key is
+/// an error, so that a broken endpoint never empties the cache.
+pub(crate) fn parse_jwks(bytes: &[u8]) -> Result<KeySet, String> {
+    let doc = json::parse_object(bytes).ok_or("jwks is not a json object with unique member names")?;
+    let Some(Value::Array(keys)) = doc.get("keys") else {
+        return Err("jwks has no keys array".to_owned());
+    };
+    let mut set = KeySet::new();
+    let mut duplicated: Vec<String> = Vec::new();
+    for raw in keys.iter().filter_map(|k| RawJwk::deserialize(k).ok()) {
+        if let Some((kid, key)) = key_from_raw(&raw)
+            && set.insert(kid.clone(), Arc::new(key)).is_some()
+        {
+            duplicated.push(kid);
+        }
+    }
+    for kid in &duplicated {
+        set.remove(kid);
+    }
+    if set.is_empty() {
+        return Err(format!("jwks has no usable signature key among {} keys", keys.len()));
+    }
+    Ok(set)
+}
+
+/// Where and how one issuer's JWKS is refetched.
+#[derive(Debug)]
+pub(crate) struct Source<'a> {
+    pub issuer: &'a str,
+    pub uri: &'a str,
+    pub fetcher: &'a dyn JwksFetcher,
+    /// Minimum seconds between two refetches.
+    pub refresh_secs: u64,
+    /// Budget for waiting on a fetch in progress plus fetching.
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Default)]
+struct RefreshState {
+    /// `now` (Unix seconds) of the last fetch attempt.
+    last_attempt: Option<u64>,
+    last_failed: bool,
+}
+
+/// One issuer's keys.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache {
+    keys: RwLock<Arc<KeySet>>,
+    refresh: tokio::sync::Mutex<RefreshState>,
+}
+
+impl KeyCache {
+    pub(crate) fn new(initial: KeySet) -> Self {
+        Self { keys: RwLock::new(Arc::new(initial)), refresh: tokio::sync::Mutex::default() }
+    }
+
+    fn get(&self, kid: &str) -> Option<Arc<JwkKey>> {
+        self.keys.read().unwrap_or_else(PoisonError::into_inner).get(kid).cloned()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.keys.read().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// The key for `kid`, refetching the JWKS when the `kid` is unknown and a refetch is due.
+    pub(crate) async fn key_for(&self, kid: &str, now: u64, source: &Source<'_>) -> Result<Arc<JwkKey>, Rejection> {
+        if let Some(key) = self.get(kid) {
+            return Ok(key);
+        }
+        let deadline = Instant::now() + source.timeout;
+        let Ok(mut state) = tokio::time::timeout_at(deadline, self.refresh.lock()).await else {
+            return Err(Rejection::fault(JWKS_UNAVAILABLE));
+        };
+        // A fetch that finished while we waited may have brought the key.
+        if let Some(key) = self.get(kid) {
+            return Ok(key);
+        }
+        let due = state.last_attempt.is_none_or(|last| now < last || now - last >= source.refresh_secs);
+        if !due {
+            let reason = if state.last_failed { JWKS_UNAVAILABLE } else { JWT_KID_UNKNOWN };
+            return Err(if state.last_failed { Rejection::fault(reason) } else { Rejection::unauthenticated(reason) });
+        }
+        state.last_attempt = Some(now);
+        state.last_failed = !self.refetch(source, deadline).await;
+        if state.last_failed {
+            return Err(Rejection::fault(JWKS_UNAVAILABLE));
+        }
+        self.get(kid).ok_or(Rejection::unauthenticated(JWT_KID_UNKNOWN))
+    }
+
+    /// Fetches at init; a failure is logged and left for the first token to retry.
+    pub(crate) async fn fetch_at_init(&self, now: u64, source: &Source<'_>) -> bool {
+        let mut state = self.refresh.lock().await;
+        let ok = self.refetch(source, Instant::now() + source.timeout).await;
+        if ok {
+            state.last_attempt = Some(now);
+        }
+        ok
+    }
+
+    /// Replaces the keys with a freshly fetched set; keeps the old ones on any failure.
+    async fn refetch(&self, source: &Source<'_>, deadline: Instant) -> bool {
+        let fetched = match tokio::time::timeout_at(deadline, source.fetcher.fetch(source.uri)).await {
+            Ok(Ok(body)) => parse_jwks(&body),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("jwks fetch took longer than its budget".to_owned()),
+        };
+        match fetched {
+            Ok(set) => {
+                tracing::info!(issuer = source.issuer, keys = set.len(), "jwks refreshed");
+                *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(set);
+                true
+            }
+            Err(error) => {
+                tracing::warn!(issuer = source.issuer, reason = JWKS_UNAVAILABLE.code(), %error, "jwks fetch failed");
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rsa(kid: &str, extra: &str) -> String {
+        let n = URL_SAFE_NO_PAD.encode([0xc5u8; 256]);
+        format!(r#"{{"kty":"RSA","kid":"{kid}","n":"{n}","e":"AQAB"{extra}}}"#)
+    }
+
+    fn ec(kid: &str, crv: &str, len: usize, extra: &str) -> String {
+        let c = URL_SAFE_NO_PAD.encode(vec![7u8; len]);
+        format!(r#"{{"kty":"EC","kid":"{kid}","crv":"{crv}","x":"{c}","y":"{c}"{extra}}}"#)
+    }
+
+    fn okp(kid: &str, crv: &str) -> String {
+        format!(r#"{{"kty":"OKP","kid":"{kid}","crv":"{crv}","x":"{}"}}"#, URL_SAFE_NO_PAD.encode([9u8; 32]))
+    }
+
+    #[track_caller]
+    fn check(keys: &[String], expected: Result<Vec<&str>, &str>) {
+        let doc = format!(r#"{{"keys":[{}]}}"#, keys.join(","));
+        let got = parse_jwks(doc.as_bytes()).map(|s| {
+            let mut kids: Vec<String> = s.keys().cloned().collect();
+            kids.sort();
+            kids
+        });
+        match (got, expected) {
+            (Ok(kids), Ok(want)) => assert_eq!(kids, want, "{doc}"),
+            (Err(e), Err(want)) => assert!(e.contains(want), "{e}"),
+            (got, want) => panic!("{doc}: got {got:?}, expected {want:?}"),
+        }
+    }
+
+    #[test]
+    fn keeps_only_usable_public_signature_keys() {
+        let weak =
+            format!(r#"{{"kty":"RSA","kid":"weak","n":"{}","e":"AQAB"}}"#, URL_SAFE_NO_PAD.encode([0xc5u8; 128]));
+        check(
+            &[
+                rsa("r", ""),
+                ec("e256", "P-256", 32, ""),
+                ec("e384", "P-384", 48, ""),
+                okp("ed", "Ed25519"),
+                okp("ed448", "Ed448"),
+                ec("p521", "P-521", 66, ""),
+                ec("short", "P-256", 31, ""),
+                weak,
+                rsa("private", r#","d":"AQAB""#),
+                rsa("oaep", r#","alg":"RSA-OAEP""#),
+                r#"{"kty":"oct","kid":"hmac","k":"c2VjcmV0"}"#.to_owned(),
+                r#"{"kty":"RSA","kid":"no-n","e":"AQAB"}"#.to_owned(),
+                r#"{"kty":"RSA","n":"x","e":"AQAB"}"#.to_owned(),
+                r#"{"kid":"no-kty"}"#.to_owned(),
+                r#""not an object""#.to_owned(),
+            ],
+            Ok(vec!["e256", "e384", "ed", "r"]),
+        );
+    }
+
+    #[test]
+    fn refuses_documents_without_usable_keys() {
+        check(&[], Err("no usable signature key"));
+        check(&[rsa("a", ""), rsa("a", "")], Err("no usable signature key"));
+        check(&[rsa("a", ""), rsa("a", ""), rsa("b", "")], Ok(vec!["b"]));
+        for bad in [&b"[]"[..], b"{}", b"{\"keys\":{}}", b"{\"keys\":[],\"keys\":[]}", b"nope"] {
+            assert!(parse_jwks(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn jwk_must_agree_with_the_token_alg() {
+        let set = parse_jwks(
+            format!(
+                r#"{{"keys":[{},{},{},{},{},{}]}}"#,
+                rsa("r", ""),
+                rsa("r-ps", r#","alg":"PS256""#),
+                rsa("r-enc", r#","use":"enc""#),
+                rsa("r-ops", r#","key_ops":["encrypt"]"#),
+                ec("e", "P-256", 32, r#","use":"sig","key_ops":["verify"]"#),
+                okp("ed", "Ed25519"),
+            )
+            .as_bytes(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cases = [
+            ("r", Algorithm::RS256, Ok(())),
+            ("r", Algorithm::PS512, Ok(())),
+            ("r", Algorithm::ES256, Err(JWT_KEY_MISMATCH)),
+            ("r-ps", Algorithm::PS256, Ok(())),
+            ("r-ps", Algorithm::RS256, Err(JWT_KEY_MISMATCH)),
+            ("r-enc", Algorithm::RS256, Err(JWT_KEY_MISMATCH)),
+            ("r-ops", Algorithm::RS256, Err(JWT_KEY_MISMATCH)),
+            ("e", Algorithm::ES256, Ok(())),
+            ("e", Algorithm::ES384, Err(JWT_KEY_MISMATCH)),
+            ("e", Algorithm::EdDSA, Err(JWT_KEY_MISMATCH)),
+            ("ed", Algorithm::EdDSA, Ok(())),
+            ("ed", Algorithm::RS256, Err(JWT_KEY_MISMATCH)),
+        ];
+        for (kid, alg, want) in cases {
+            let key = set.get(kid).unwrap_or_else(|| panic!("{kid}"));
+            assert_eq!(key.check(alg), want, "{kid} {alg:?}");
+        }
+    }
+
+    #[test]
+    fn modulus_bits() {
+        assert_eq!(rsa_modulus_bits(&[0, 0, 1]), 1);
+        assert_eq!(rsa_modulus_bits(&[0x80, 0]), 16);
+        assert_eq!(rsa_modulus_bits(&[0; 4]), 0);
+        assert_eq!(rsa_modulus_bits(&[]), 0);
+    }
+}
