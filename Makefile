@@ -10,6 +10,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export CARGO_TARGET_DIR ?= $(if $(wildcard $(HOME)/.cache),$(HOME)/.cache/authz-target,$(CURDIR)/target)
 EVENT ?= events/http-v2/allow-jwt.json
 INVOKE_PORT ?= 9000
+INVOKE_ADDRESS ?= 127.0.0.1
 ZIP := target/lambda/authorizer/bootstrap.zip
 
 .PHONY: help demo test build watch invoke fixtures bench explain venv clean
@@ -47,7 +48,7 @@ watch: venv ## cargo lambda watch with the local configuration (.local/demo.env;
 	bash scripts/demo.sh --watch
 
 invoke: venv ## send EVENT=events/<file>.json to the running `make watch`
-	cargo lambda invoke authorizer --invoke-port $(INVOKE_PORT) --data-file $(EVENT)
+	cargo lambda invoke authorizer --invoke-address $(INVOKE_ADDRESS) --invoke-port $(INVOKE_PORT) --data-file $(EVENT)
 
 explain: ## why EVENT=events/<file>.json is allowed or denied (NOW=unix sets the clock; env from .local/demo.env if present)
 	set -a; [ ! -f .local/demo.env ] || . .local/demo.env; set +a; \

@@ -78,10 +78,12 @@ cargo lambda watch -p authorizer --invoke-address 127.0.0.1 --invoke-port "$invo
 pids+=($!)
 wait_port "$invoke_port" "cargo lambda watch"
 
+status=0
 for event in "$state"/events/*.json; do
   echo
   echo "== $(basename "$event")"
-  cargo lambda invoke authorizer --invoke-port "$invoke_port" --data-file "$event" --output-format json || true
+  cargo lambda invoke authorizer --invoke-address 127.0.0.1 --invoke-port "$invoke_port" --data-file "$event" --output-format json || status=1
 done
 echo
 echo "demo: the authorizer's decision log lines are in $state/watch.log"
+exit $status

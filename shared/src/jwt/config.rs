@@ -15,6 +15,9 @@ use serde::Deserialize;
 use crate::config::{ConfigError, Env};
 
 pub const VAR_ISSUERS: &str = "AUTHZ_JWT_ISSUERS";
+/// The same JSON array in a file bundled with the function (Lambda environment variables
+/// are limited to 4 KB in all).
+pub const VAR_ISSUERS_FILE: &str = "AUTHZ_JWT_ISSUERS_FILE";
 pub const VAR_LEEWAY: &str = "AUTHZ_JWT_LEEWAY_SECS";
 pub const VAR_REFRESH: &str = "AUTHZ_JWKS_REFETCH_INTERVAL_SECS";
 pub const VAR_CONNECT_TIMEOUT: &str = "AUTHZ_JWKS_CONNECT_TIMEOUT_MS";
@@ -24,8 +27,16 @@ pub const VAR_LOOPBACK_HTTP: &str = "AUTHZ_JWT_ALLOW_LOOPBACK_HTTP";
 
 /// Every variable this module reads; any other `AUTHZ_JWT_*` or `AUTHZ_JWKS_*` variable is a
 /// typo and refused.
-pub const VARIABLES: [&str; 7] =
-    [VAR_ISSUERS, VAR_LEEWAY, VAR_REFRESH, VAR_CONNECT_TIMEOUT, VAR_TIMEOUT, VAR_MAX_BYTES, VAR_LOOPBACK_HTTP];
+pub const VARIABLES: [&str; 8] = [
+    VAR_ISSUERS,
+    VAR_ISSUERS_FILE,
+    VAR_LEEWAY,
+    VAR_REFRESH,
+    VAR_CONNECT_TIMEOUT,
+    VAR_TIMEOUT,
+    VAR_MAX_BYTES,
+    VAR_LOOPBACK_HTTP,
+];
 
 /// Default clock leeway for `exp`, `nbf` and `iat`, in seconds.
 pub const DEFAULT_LEEWAY_SECS: u64 = 30;
@@ -242,22 +253,37 @@ impl JwtConfig {
             return Ok(None);
         }
         let allow_loopback_http = env.bool(VAR_LOOPBACK_HTTP, false)?;
-        let raw = env.get(VAR_ISSUERS).ok_or_else(|| {
-            ConfigError::new(
-                VAR_ISSUERS,
-                "no issuer: expected a json array of trusted issuers when AUTHZ_JWT_*/AUTHZ_JWKS_* is set",
-            )
-        })?;
+        let from_file;
+        let (var, raw) = match (env.get(VAR_ISSUERS), env.get(VAR_ISSUERS_FILE)) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::new(
+                    VAR_ISSUERS_FILE,
+                    format!("set either {VAR_ISSUERS} or {VAR_ISSUERS_FILE}, not both"),
+                ));
+            }
+            (Some(raw), None) => (VAR_ISSUERS, raw),
+            (None, Some(path)) => {
+                from_file = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::new(VAR_ISSUERS_FILE, format!("cannot read {path}: {e}")))?;
+                (VAR_ISSUERS_FILE, from_file.as_str())
+            }
+            (None, None) => {
+                return Err(ConfigError::new(
+                    VAR_ISSUERS,
+                    "no issuer: expected a json array of trusted issuers when AUTHZ_JWT_*/AUTHZ_JWKS_* is set",
+                ));
+            }
+        };
         let raws: Vec<RawIssuer> = serde_json::from_str(raw)
-            .map_err(|e| ConfigError::new(VAR_ISSUERS, format!("expected a json array of issuer objects: {e}")))?;
+            .map_err(|e| ConfigError::new(var, format!("expected a json array of issuer objects: {e}")))?;
         if raws.is_empty() {
-            return Err(ConfigError::new(VAR_ISSUERS, "no issuer: expected at least one trusted issuer"));
+            return Err(ConfigError::new(var, "no issuer: expected at least one trusted issuer"));
         }
         let mut issuers: Vec<IssuerConfig> = Vec::with_capacity(raws.len());
         for raw in raws {
-            let issuer = issuer_from_raw(raw, allow_loopback_http).map_err(|p| ConfigError::new(VAR_ISSUERS, p))?;
+            let issuer = issuer_from_raw(raw, allow_loopback_http).map_err(|p| ConfigError::new(var, p))?;
             if issuers.iter().any(|i| i.issuer == issuer.issuer) {
-                return Err(ConfigError::new(VAR_ISSUERS, format!("issuer {:?} is listed twice", issuer.issuer)));
+                return Err(ConfigError::new(var, format!("issuer {:?} is listed twice", issuer.issuer)));
             }
             issuers.push(issuer);
         }
@@ -300,6 +326,18 @@ mod tests {
     }
 
     const ONE: &str = r#"[{"issuer":"https://idp.example.com/","audiences":["api"]}]"#;
+
+    #[test]
+    fn issuers_can_come_from_a_bundled_file() {
+        let path = std::env::temp_dir().join(format!("authz-issuers-{}.json", std::process::id()));
+        std::fs::write(&path, ONE).unwrap();
+        let file = path.to_string_lossy().into_owned();
+        let from_file = config(&[(VAR_ISSUERS_FILE, file.as_str())]).ok().flatten().map(|c| c.issuers);
+        let inline = config(&[(VAR_ISSUERS, ONE)]).ok().flatten().map(|c| c.issuers);
+        let _ = std::fs::remove_file(&path);
+        assert!(from_file.is_some());
+        assert_eq!(from_file, inline);
+    }
 
     #[test]
     fn off_when_nothing_is_set() {
@@ -348,6 +386,8 @@ mod tests {
     fn refuses_insecure_or_incomplete_configurations() {
         check_err(&[(VAR_LEEWAY, "10")], VAR_ISSUERS, "no issuer");
         check_err(&[(VAR_ISSUERS, "[]")], VAR_ISSUERS, "no issuer");
+        check_err(&[(VAR_ISSUERS, ONE), (VAR_ISSUERS_FILE, "/x.json")], VAR_ISSUERS_FILE, "not both");
+        check_err(&[(VAR_ISSUERS_FILE, "/nonexistent/issuers.json")], VAR_ISSUERS_FILE, "cannot read");
         check_err(&[(VAR_ISSUERS, "{}")], VAR_ISSUERS, "json array");
         check_err(&[(VAR_ISSUERS, r#"[{"issuer":"https://a.example"}]"#)], VAR_ISSUERS, "no audiences");
         check_err(&[(VAR_ISSUERS, r#"[{"issuer":"https://a.example","audiences":[]}]"#)], VAR_ISSUERS, "no audiences");
