@@ -4,6 +4,9 @@
 //! configuration stops the process before it asks for an invocation, naming the variable.
 //! Needs `cargo build -p authorizer` first (`make test` does it).
 
+// Test helpers outside `#[test]` functions: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
 use std::time::Duration;
 
 use authorizer_tests::fixtures::{base_env, events_dir};

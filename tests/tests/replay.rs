@@ -5,6 +5,9 @@
 //! `UPDATE_EXPECT=1` rewrites the expected files from what the handler answered (review the
 //! diff before committing).
 
+// Test helpers outside `#[test]` functions: failing loudly is the point.
+#![allow(clippy::panic)]
+
 use std::sync::Arc;
 
 use authorizer_tests::fixtures::{Expected, REPLAY_NOW, Suite, base_env, load_suites, secrets_in};
