@@ -41,7 +41,8 @@ build: venv ## release ARM64 Lambda zip: target/lambda/authorizer/bootstrap.zip
 	cargo lambda build --release --arm64 --locked --output-format zip -p authorizer
 	mkdir -p $(dir $(ZIP))
 	[ "$(CARGO_TARGET_DIR)/lambda/authorizer/bootstrap.zip" -ef $(ZIP) ] || cp "$(CARGO_TARGET_DIR)/lambda/authorizer/bootstrap.zip" $(ZIP)
-	unzip -p $(ZIP) bootstrap | od -An -tx1 -j18 -N2 | grep -q 'b7 00' || { echo "$(ZIP): bootstrap is not an aarch64 ELF" >&2; exit 1; }
+	$(PY) -c 'import sys, zipfile; b = zipfile.ZipFile(sys.argv[1]).read("bootstrap"); sys.exit(0 if b[:4] == b"\x7fELF" and b[18:20] == b"\xb7\x00" else 1)' $(ZIP) \
+	  || { echo "$(ZIP): bootstrap is not an aarch64 ELF" >&2; exit 1; }
 	@echo "$(ZIP): aarch64 bootstrap, $$(stat -c %s $(ZIP)) bytes"
 
 watch: venv ## cargo lambda watch with the local configuration (.local/demo.env; run `make demo` once first)
