@@ -29,11 +29,36 @@ pub trait JwksFetcher: Send + Sync + fmt::Debug {
     fn fetch<'a>(&'a self, uri: &'a str) -> FetchFuture<'a>;
 }
 
-/// Fetches over HTTPS with rustls.
-#[derive(Clone, Debug)]
+/// Fetches over HTTPS with rustls. The HTTP client is built on the first fetch: building it
+/// loads and parses the system's root certificates, which a deployment that bundles its
+/// JWKS never needs, and which would otherwise be paid on every cold start.
+#[derive(Debug)]
 pub struct HttpJwksFetcher {
-    client: reqwest::Client,
+    settings: ClientSettings,
+    client: std::sync::OnceLock<Result<reqwest::Client, String>>,
     max_bytes: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct ClientSettings {
+    connect_timeout: Duration,
+    timeout: Duration,
+    allow_loopback_http: bool,
+}
+
+impl ClientSettings {
+    fn build(self) -> Result<reqwest::Client, String> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(!self.allow_loopback_http)
+            .user_agent(concat!("zero-trust-authorizer/", env!("CARGO_PKG_VERSION")));
+        if self.allow_loopback_http {
+            builder = builder.no_proxy();
+        }
+        builder.build().map_err(|e| e.to_string())
+    }
 }
 
 impl HttpJwksFetcher {
@@ -45,24 +70,19 @@ impl HttpJwksFetcher {
         max_bytes: usize,
         allow_loopback_http: bool,
     ) -> Result<Self, FetchError> {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(connect_timeout)
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .https_only(!allow_loopback_http)
-            .user_agent(concat!("zero-trust-authorizer/", env!("CARGO_PKG_VERSION")));
-        if allow_loopback_http {
-            builder = builder.no_proxy();
-        }
-        let client = builder.build().map_err(|e| FetchError::Transport(e.to_string()))?;
-        Ok(Self { client, max_bytes })
+        let settings = ClientSettings { connect_timeout, timeout, allow_loopback_http };
+        Ok(Self { settings, client: std::sync::OnceLock::new(), max_bytes })
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, FetchError> {
+        self.client.get_or_init(|| self.settings.build()).as_ref().map_err(|e| FetchError::Transport(e.clone()))
     }
 
     async fn get(&self, uri: &str) -> Result<Vec<u8>, FetchError> {
         let classify =
             |e: reqwest::Error| if e.is_timeout() { FetchError::Timeout } else { FetchError::Transport(e.to_string()) };
         let mut response = self
-            .client
+            .client()?
             .get(uri)
             .header(ACCEPT, "application/jwk-set+json, application/json")
             .send()
