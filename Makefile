@@ -30,12 +30,14 @@ demo: venv ## run the authorizer locally on sample events (starts DynamoDB, seed
 	bash scripts/demo.sh
 
 test: venv ## the whole suite: fmt, clippy, unit + integration tests (moto, JWKS, Runtime API), infra gate, ARM64 build
+	mkdir -p .local
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo build --locked -p authorizer
-	cargo test --workspace --locked --no-fail-fast
+	cargo test --workspace --locked --no-fail-fast 2>&1 | tee .local/test.log
 	bash infra/gate.sh $(VENV)
 	$(MAKE) --no-print-directory build
+	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "tests: %d passed, %d failed\n", p, f}' .local/test.log
 
 build: venv ## release ARM64 Lambda zip: target/lambda/authorizer/bootstrap.zip
 	cargo lambda build --release --arm64 --locked --output-format zip -p authorizer
@@ -57,6 +59,9 @@ explain: ## why EVENT=events/<file>.json is allowed or denied (NOW=unix sets the
 
 fixtures: venv ## regenerate the event fixtures (then: UPDATE_EXPECT=1 cargo test -p authorizer-tests --test replay)
 	$(PY) events/generate.py
+
+bench: venv ## speed and footprint report against references measured in the same run (JSON under the target dir)
+	bash scripts/bench.sh
 
 clean: ## remove build output and local state (keeps the venv)
 	rm -rf target .local
