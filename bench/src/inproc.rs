@@ -1,0 +1,256 @@
+//! In-process decisions, warm, on one core: the whole handler (event JSON bytes in, response
+//! JSON bytes out, decision log line formatted as in the Lambda and thrown away, EMF line to
+//! `NullSink`) for JWT RS256, JWT ES256 and mTLS with a warm registry cache, next to the raw
+//! signature verify of the same backend (`jsonwebtoken::crypto::verify`, same key, same token).
+//!
+//! Raw and handler calls run in interleaved rounds, so that clock-speed drift and noise from
+//! other processes hit both alike.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Instant;
+
+use authorizer_tests::fixtures::REPLAY_NOW;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde_json::{Value, json};
+use shared::authorizer::{Authorizer, AuthorizerConfig, Invocation};
+use shared::config::Env;
+use shared::decision::Outcome;
+use shared::mtls::ClientRegistry;
+use shared::mtls::memory::MemoryRegistry;
+use shared::telemetry::NullSink;
+
+use crate::Effort;
+use crate::inputs::{self, Res};
+use crate::stats::{Samples, Stats, round};
+
+/// The log filter of `authorizer/src/main.rs` at its default level.
+const LOG_FILTER: &str = "info,aws_sigv4=off,aws_smithy_runtime=warn,hyper=warn,h2=warn,rustls=warn";
+
+/// Installs the Lambda's JSON log subscriber, writing to `io::sink`: formatting is counted,
+/// terminal I/O is not.
+pub fn install_log_sink() {
+    let filter = tracing_subscriber::EnvFilter::try_new(LOG_FILTER)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_env_filter(filter)
+        .with_writer(std::io::sink)
+        .finish();
+    let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+/// The authorizer of `env`, with `NullSink` metrics.
+pub async fn build(env: Vec<(String, String)>, registry: Option<Arc<dyn ClientRegistry>>) -> Res<Authorizer> {
+    let config = AuthorizerConfig::from_env(&Env::from_pairs(env)).map_err(|e| format!("configuration: {e}"))?;
+    Authorizer::from_config(config, registry, Arc::new(NullSink)).await.map_err(|e| format!("init: {e}"))
+}
+
+/// Fails unless `event` is allowed at `now` (a benchmark of a refusal would be meaningless).
+pub async fn expect_allow(authorizer: &Authorizer, event: &[u8], now: u64, what: &str) -> Res<()> {
+    let verdict = authorizer.evaluate(event, now).await;
+    if verdict.outcome == Outcome::Allow {
+        Ok(())
+    } else {
+        Err(format!("{what}: expected allow, got {} ({})", verdict.outcome.as_str(), verdict.reason.code()))
+    }
+}
+
+/// One whole decision as the Lambda makes it: handle, then the response serialized. Never
+/// inlined, so a profiler can single it out (`valgrind --tool=callgrind
+/// --toggle-collect='*inproc*decide*' report --loop mtls 20000`).
+#[inline(never)]
+async fn decide(authorizer: &Authorizer, event: &[u8], now: u64) -> usize {
+    let answer = authorizer.handle(black_box(event), Invocation { request_id: "bench-request-id", now }).await;
+    answer.ok().and_then(|r| serde_json::to_vec(&r).ok()).map_or(0, |body| body.len())
+}
+
+/// The floor: `jsonwebtoken::crypto::verify` of the token's signature (base64url decode and
+/// verify with the aws-lc-rs provider), nothing else. Never inlined, like [`decide`].
+#[inline(never)]
+fn raw_verify(signature: &str, message: &[u8], key: &DecodingKey, alg: Algorithm) -> bool {
+    matches!(jsonwebtoken::crypto::verify(black_box(signature), black_box(message), key, alg), Ok(true))
+}
+
+/// One in-process case: the handler, the decision alone (`evaluate`, no log, metric or
+/// serialization) and, for JWT, the raw verify floor.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub name: &'static str,
+    pub handler: Stats,
+    pub evaluate: Stats,
+    pub raw: Option<Stats>,
+    /// Registry lookups per decision during the timed calls (mTLS).
+    pub lookups_per_decision: Option<f64>,
+}
+
+impl Case {
+    /// Handler median over raw verify median.
+    pub fn ratio(&self) -> Option<f64> {
+        self.raw.filter(|r| r.median_ns > 0.0).map(|r| self.handler.median_ns / r.median_ns)
+    }
+
+    pub fn json(&self) -> Value {
+        json!({
+            "handler": self.handler.json(),
+            "evaluate_only": self.evaluate.json(),
+            "raw_verify": self.raw.map(|r| r.json()),
+            "handler_over_raw": self.ratio().map(round),
+            "registry_lookups_per_decision": self.lookups_per_decision,
+        })
+    }
+}
+
+/// The signing input and the base64url signature of a compact JWS.
+fn split_token(token: &str) -> Res<(String, String)> {
+    token.rsplit_once('.').map(|(m, s)| (m.to_owned(), s.to_owned())).ok_or_else(|| "token: no signature".to_owned())
+}
+
+async fn jwt_case(
+    name: &'static str,
+    authorizer: &Authorizer,
+    event: &[u8],
+    key: &DecodingKey,
+    alg: Algorithm,
+    effort: &Effort,
+) -> Res<Case> {
+    expect_allow(authorizer, event, REPLAY_NOW, name).await?;
+    let (message, signature) = split_token(&inputs::token_of(event)?)?;
+    if !raw_verify(&signature, message.as_bytes(), key, alg) {
+        return Err(format!("{name}: the raw verify does not accept the fixture token"));
+    }
+    let n = effort.rounds * effort.jwt_per_round;
+    let (mut raw, mut handler, mut evaluate) =
+        (Samples::with_capacity(n), Samples::with_capacity(n), Samples::default());
+    // Round 0 warms caches and branch predictors and is not recorded.
+    for round in 0..=effort.rounds {
+        let keep = round > 0;
+        for _ in 0..effort.jwt_per_round {
+            let t = Instant::now();
+            let ok = raw_verify(&signature, message.as_bytes(), key, alg);
+            let d = t.elapsed();
+            if keep && ok {
+                raw.push(d);
+            }
+        }
+        for _ in 0..effort.jwt_per_round {
+            let t = Instant::now();
+            black_box(decide(authorizer, event, REPLAY_NOW).await);
+            if keep {
+                handler.push(t.elapsed());
+            }
+        }
+        for _ in 0..effort.jwt_per_round / 4 {
+            let t = Instant::now();
+            black_box(authorizer.evaluate(black_box(event), REPLAY_NOW).await);
+            if keep {
+                evaluate.push(t.elapsed());
+            }
+        }
+    }
+    if raw.len() != n {
+        return Err(format!("{name}: the raw verify failed {} times", n - raw.len()));
+    }
+    Ok(Case {
+        name,
+        handler: handler.finish(),
+        evaluate: evaluate.finish(),
+        raw: Some(raw.finish()),
+        lookups_per_decision: None,
+    })
+}
+
+async fn mtls_case(effort: &Effort) -> Res<Case> {
+    let name = "mTLS, warm registry cache";
+    let registry = Arc::new(MemoryRegistry::new(inputs::registry_items()?));
+    let authorizer = build(inputs::mtls_env(60), Some(registry.clone() as Arc<dyn ClientRegistry>)).await?;
+    let event = inputs::read(inputs::MTLS_ACTIVE_EVENT)?;
+    expect_allow(&authorizer, &event, REPLAY_NOW, name).await?;
+    let n = effort.rounds * effort.mtls_per_round;
+    let (mut handler, mut evaluate) = (Samples::with_capacity(n), Samples::default());
+    let mut lookups_before = registry.lookups();
+    for round in 0..=effort.rounds {
+        if round == 1 {
+            lookups_before = registry.lookups();
+        }
+        for _ in 0..effort.mtls_per_round {
+            let t = Instant::now();
+            black_box(decide(&authorizer, &event, REPLAY_NOW).await);
+            if round > 0 {
+                handler.push(t.elapsed());
+            }
+        }
+        for _ in 0..effort.mtls_per_round / 4 {
+            let t = Instant::now();
+            black_box(authorizer.evaluate(black_box(&event), REPLAY_NOW).await);
+            if round > 0 {
+                evaluate.push(t.elapsed());
+            }
+        }
+    }
+    let decisions = (handler.len() + evaluate.len()) as f64;
+    let lookups = (registry.lookups() - lookups_before) as f64 / decisions.max(1.0);
+    Ok(Case {
+        name,
+        handler: handler.finish(),
+        evaluate: evaluate.finish(),
+        raw: None,
+        lookups_per_decision: Some(lookups),
+    })
+}
+
+/// The cases [`run_loop`] knows.
+pub const LOOP_CASES: &[&str] = &["rs256", "es256", "mtls", "rs256-raw", "es256-raw"];
+
+/// Makes `n` decisions of one case (`rs256`, `es256`, `mtls`), or `n` raw verifies of a JWT
+/// case (`rs256-raw`, `es256-raw`), after the same setup: the workload to run under a
+/// profiler. Only [`decide`] and [`raw_verify`] run `n` times.
+pub fn run_loop(case: &str, n: usize) -> Res<()> {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("runtime: {e}"))?;
+    runtime.block_on(async {
+        let (rs256, es256) = inputs::jwt_events(REPLAY_NOW, 600)?;
+        let (rsa, ec) = inputs::decoding_keys()?;
+        let (authorizer, event) = match case {
+            "rs256" | "rs256-raw" => (build(inputs::jwt_env(), None).await?, rs256),
+            "es256" | "es256-raw" => (build(inputs::jwt_env(), None).await?, es256),
+            "mtls" => {
+                let registry = Arc::new(MemoryRegistry::new(inputs::registry_items()?));
+                (build(inputs::mtls_env(60), Some(registry)).await?, inputs::read(inputs::MTLS_ACTIVE_EVENT)?)
+            }
+            other => return Err(format!("--loop: unknown case {other:?}, expected one of {LOOP_CASES:?}")),
+        };
+        expect_allow(&authorizer, &event, REPLAY_NOW, case).await?;
+        let mut done = 0usize;
+        if let Some(alg) = case.strip_suffix("-raw") {
+            let (key, alg) = if alg == "rs256" { (&rsa, Algorithm::RS256) } else { (&ec, Algorithm::ES256) };
+            let (message, signature) = split_token(&inputs::token_of(&event)?)?;
+            for _ in 0..n {
+                done += usize::from(raw_verify(&signature, message.as_bytes(), key, alg));
+            }
+        } else {
+            for _ in 0..n {
+                done += usize::from(decide(&authorizer, &event, REPLAY_NOW).await > 0);
+            }
+        }
+        if done == n { Ok(()) } else { Err(format!("{case}: {} of {n} calls failed", n - done)) }
+    })
+}
+
+/// Runs the three in-process cases on a single-threaded runtime.
+pub fn run(effort: &Effort) -> Res<Vec<Case>> {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("runtime: {e}"))?;
+    runtime.block_on(async {
+        let authorizer = build(inputs::jwt_env(), None).await?;
+        let (rs256_event, es256_event) = inputs::jwt_events(REPLAY_NOW, 600)?;
+        let (rsa, ec) = inputs::decoding_keys()?;
+        let rs = jwt_case("JWT RS256", &authorizer, &rs256_event, &rsa, Algorithm::RS256, effort).await?;
+        let es = jwt_case("JWT ES256", &authorizer, &es256_event, &ec, Algorithm::ES256, effort).await?;
+        let mtls = mtls_case(effort).await?;
+        Ok(vec![rs, es, mtls])
+    })
+}

@@ -1,0 +1,149 @@
+//! Latency samples and what the report says about them: median, p99, mean, rate.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// Per-call latencies in nanoseconds, kept sorted once finished.
+#[derive(Clone, Debug, Default)]
+pub struct Samples {
+    ns: Vec<f64>,
+}
+
+impl Samples {
+    pub fn with_capacity(n: usize) -> Self {
+        Self { ns: Vec::with_capacity(n) }
+    }
+
+    pub fn push(&mut self, d: Duration) {
+        self.ns.push(d.as_secs_f64() * 1e9);
+    }
+
+    pub fn push_ns(&mut self, ns: f64) {
+        self.ns.push(ns);
+    }
+
+    pub fn len(&self) -> usize {
+        self.ns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ns.is_empty()
+    }
+
+    pub fn finish(mut self) -> Stats {
+        self.ns.sort_by(f64::total_cmp);
+        let n = self.ns.len();
+        let mean = if n == 0 { 0.0 } else { self.ns.iter().sum::<f64>() / n as f64 };
+        Stats {
+            n,
+            median_ns: percentile(&self.ns, 50.0),
+            p90_ns: percentile(&self.ns, 90.0),
+            p99_ns: percentile(&self.ns, 99.0),
+            max_ns: self.ns.last().copied().unwrap_or(0.0),
+            mean_ns: mean,
+        }
+    }
+}
+
+/// Nearest-rank percentile of sorted values (0 when empty).
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len()) - 1).copied().unwrap_or(0.0)
+}
+
+/// The summary of one set of samples.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Stats {
+    pub n: usize,
+    pub median_ns: f64,
+    pub p90_ns: f64,
+    pub p99_ns: f64,
+    pub max_ns: f64,
+    pub mean_ns: f64,
+}
+
+impl Stats {
+    /// Calls per second on one core, from the mean (what a saturated core sustains).
+    pub fn per_sec(&self) -> f64 {
+        if self.mean_ns > 0.0 { 1e9 / self.mean_ns } else { 0.0 }
+    }
+
+    pub fn json(&self) -> Value {
+        json!({
+            "samples": self.n,
+            "median_us": round(self.median_ns / 1e3),
+            "p90_us": round(self.p90_ns / 1e3),
+            "p99_us": round(self.p99_ns / 1e3),
+            "max_us": round(self.max_ns / 1e3),
+            "mean_us": round(self.mean_ns / 1e3),
+            "per_sec": self.per_sec().round(),
+        })
+    }
+}
+
+/// Three decimals, for JSON.
+pub fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// A duration in nanoseconds, printed with a unit that keeps three significant digits.
+pub fn human_ns(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+/// A rate with a thousands suffix.
+pub fn human_rate(per_sec: f64) -> String {
+    if per_sec >= 1e6 {
+        format!("{:.2} M/s", per_sec / 1e6)
+    } else if per_sec >= 1e3 {
+        format!("{:.1} k/s", per_sec / 1e3)
+    } else {
+        format!("{per_sec:.0} /s")
+    }
+}
+
+/// A byte count in MB (10^6) or kB.
+pub fn human_bytes(bytes: u64) -> String {
+    if bytes >= 1_000_000 { format!("{:.2} MB", bytes as f64 / 1e6) } else { format!("{:.1} kB", bytes as f64 / 1e3) }
+}
+
+/// The median of plain values (0 when empty).
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    percentile(&v, 50.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(values: &[f64], expected: (f64, f64, f64)) {
+        let mut s = Samples::default();
+        values.iter().for_each(|v| s.push_ns(*v));
+        let st = s.finish();
+        assert_eq!((st.median_ns, st.p99_ns, st.mean_ns), expected);
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        check(&[], (0.0, 0.0, 0.0));
+        check(&[5.0], (5.0, 5.0, 5.0));
+        check(&[3.0, 1.0, 2.0], (2.0, 3.0, 2.0));
+        let hundred: Vec<f64> = (1..=100).map(f64::from).collect();
+        check(&hundred, (50.0, 99.0, 50.5));
+    }
+}
