@@ -63,14 +63,20 @@ struct Probe<'a> {
 
 /// Which shape `event` is, from its `version` and `type` fields.
 pub fn detect_shape(event: &[u8]) -> Result<EventShape, Reason> {
+    checked_text(event).and_then(shape_of)
+}
+
+/// The event as text: within the size limit and valid UTF-8 throughout (the shape probe skips
+/// most of the event unread, so the encoding is checked here, once, for all of it).
+fn checked_text(event: &[u8]) -> Result<&str, Reason> {
     if event.len() > MAX_EVENT_BYTES {
         return Err(EVENT_TOO_LARGE);
     }
-    // The probe skips most of the event unread; check the encoding of all of it up front.
-    if std::str::from_utf8(event).is_err() {
-        return Err(EVENT_NOT_UTF8);
-    }
-    let probe: Probe<'_> = serde_json::from_slice(event).map_err(|e| match e.classify() {
+    std::str::from_utf8(event).map_err(|_| EVENT_NOT_UTF8)
+}
+
+fn shape_of(text: &str) -> Result<EventShape, Reason> {
+    let probe: Probe<'_> = serde_json::from_str(text).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => EVENT_SHAPE_UNKNOWN,
         _ => EVENT_NOT_JSON,
     })?;
@@ -84,22 +90,24 @@ pub fn detect_shape(event: &[u8]) -> Result<EventShape, Reason> {
 
 /// Parses and normalises one authorizer event.
 pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Reason> {
-    match detect_shape(event)? {
-        EventShape::RestToken => parse_token_event(event),
-        EventShape::RestRequest => parse_rest_request(event, config),
-        EventShape::HttpV2 => parse_http_v2(event, config),
+    let text = checked_text(event)?;
+    match shape_of(text)? {
+        EventShape::RestToken => parse_token_event(text),
+        EventShape::RestRequest => parse_rest_request(text, config),
+        EventShape::HttpV2 => parse_http_v2(text, config),
     }
 }
 
-fn from_json<'a, T: Deserialize<'a>>(event: &'a [u8]) -> Result<T, Reason> {
-    serde_json::from_slice(event).map_err(|_| EVENT_MALFORMED)
+/// The typed parse, from text already checked to be UTF-8 (`from_str` does not check again).
+fn from_json<'a, T: Deserialize<'a>>(event: &'a str) -> Result<T, Reason> {
+    serde_json::from_str(event).map_err(|_| EVENT_MALFORMED)
 }
 
 fn parse_arn(arn: Option<&str>) -> Result<ApiArn, Reason> {
     arn.and_then(ApiArn::parse).ok_or(ARN_MALFORMED)
 }
 
-fn parse_token_event(event: &[u8]) -> Result<AuthRequest, Reason> {
+fn parse_token_event(event: &str) -> Result<AuthRequest, Reason> {
     let e: ApiGatewayCustomAuthorizerRequest = from_json(event)?;
     let arn = parse_arn(e.method_arn.as_deref())?;
     let token = match e.authorization_token.as_deref() {
@@ -116,7 +124,7 @@ fn parse_token_event(event: &[u8]) -> Result<AuthRequest, Reason> {
     })
 }
 
-fn parse_rest_request(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Reason> {
+fn parse_rest_request(event: &str, config: &EventConfig) -> Result<AuthRequest, Reason> {
     let e: ApiGatewayCustomAuthorizerRequestTypeRequest = from_json(event)?;
     let arn = parse_arn(e.method_arn.as_deref())?;
     check_headers(&e.headers)?;
@@ -144,7 +152,7 @@ fn parse_rest_request(event: &[u8], config: &EventConfig) -> Result<AuthRequest,
     })
 }
 
-fn parse_http_v2(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Reason> {
+fn parse_http_v2(event: &str, config: &EventConfig) -> Result<AuthRequest, Reason> {
     let e: ApiGatewayV2CustomAuthorizerV2Request = from_json(event)?;
     let arn = parse_arn(e.route_arn.as_deref())?;
     check_headers(&e.headers)?;
