@@ -23,10 +23,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put, ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use shared::mtls::dynamodb::{create_table_request, ttl_request};
 use shared::mtls::registry::{PARTITION_KEY, RegistryItem, SORT_KEY};
 
 use crate::error::{CtlError, Result};
@@ -215,26 +213,13 @@ impl Registry {
         }
     }
 
-    /// Creates the table (on-demand, `expires_at` as its TTL attribute), for local servers;
-    /// production tables come from the infrastructure code.
+    /// Creates the table (the authorizer's own definition: `shared::mtls::dynamodb`) with
+    /// its TTL attribute, for local servers; production tables come from the infrastructure
+    /// code.
     pub async fn create_table(&self) -> Result<()> {
         let built =
             |e: aws_sdk_dynamodb::error::BuildError| CtlError::Registry(format!("cannot build the request: {e}"));
-        let attribute = |name: &str| {
-            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
-        };
-        let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
-        let created = self
-            .client
-            .create_table()
-            .table_name(&self.table)
-            .attribute_definitions(attribute(PARTITION_KEY).map_err(built)?)
-            .attribute_definitions(attribute(SORT_KEY).map_err(built)?)
-            .key_schema(key(PARTITION_KEY, KeyType::Hash).map_err(built)?)
-            .key_schema(key(SORT_KEY, KeyType::Range).map_err(built)?)
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await;
+        let created = create_table_request(&self.client, &self.table).map_err(built)?.send().await;
         match created {
             Ok(_) => {}
             Err(e) if e.code() == Some("ResourceInUseException") => {
@@ -242,16 +227,7 @@ impl Registry {
             }
             Err(e) => return Err(self.fault(e)),
         }
-        let ttl =
-            TimeToLiveSpecification::builder().attribute_name(ttl_attribute()).enabled(true).build().map_err(built)?;
-        self.client
-            .update_time_to_live()
-            .table_name(&self.table)
-            .time_to_live_specification(ttl)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| self.fault(e))
+        ttl_request(&self.client, &self.table).map_err(built)?.send().await.map(|_| ()).map_err(|e| self.fault(e))
     }
 
     /// After a conditional write failed: the item is gone, or someone changed it.
@@ -336,12 +312,6 @@ fn check_table_name(table: &str) -> Result<()> {
 
 /// The name of the TTL attribute, as the shared item format writes it: the one attribute
 /// that `expires_at` adds (so the name is defined only in `shared`).
-fn ttl_attribute() -> String {
-    let with = RegistryItem::active("c", "0", 0, 0);
-    let without = RegistryItem { expires_at: None, ..with.clone() }.to_attributes();
-    with.to_attributes().into_keys().find(|name| !without.contains_key(name)).unwrap_or_default()
-}
-
 fn parse(raw: Attributes) -> Result<Stored> {
     match RegistryItem::from_attributes(&raw) {
         Ok(item) => Ok(Stored { item, raw }),
@@ -407,11 +377,6 @@ impl Change {
 mod tests {
     use super::*;
     use shared::mtls::registry::Status;
-
-    #[test]
-    fn ttl_attribute_comes_from_the_shared_format() {
-        assert_eq!(ttl_attribute(), "expires_at");
-    }
 
     #[test]
     fn changes_touch_only_what_differs_and_check_everything_read() {

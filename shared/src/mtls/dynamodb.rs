@@ -21,13 +21,16 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::error::BuildError;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder;
+use aws_sdk_dynamodb::operation::update_time_to_live::builders::UpdateTimeToLiveFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
 use super::MtlsConfig;
-use super::registry::{BoxFuture, ClientRegistry, PARTITION_KEY, RegistryError, RegistryItem, SORT_KEY};
+use super::registry::{BoxFuture, ClientRegistry, EXPIRES_AT, PARTITION_KEY, RegistryError, RegistryItem, SORT_KEY};
 
 /// Extra time the outer guard allows beyond the SDK's own operation timeout.
 const GUARD_SLACK: Duration = Duration::from_millis(250);
@@ -141,35 +144,12 @@ impl DynamoRegistry {
             .map_err(classify)
     }
 
-    /// Creates the table (on-demand billing, `expires_at` as TTL), for local servers and
-    /// tests; production tables come from the infrastructure code.
+    /// Creates the table (see [`create_table_request`]), for local servers and tests;
+    /// production tables come from the infrastructure code.
     pub async fn create_table(&self) -> Result<(), RegistryError> {
-        let build = |e: aws_sdk_dynamodb::error::BuildError| RegistryError::Other(e.to_string());
-        let attribute = |name: &str| {
-            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
-        };
-        let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
-        self.client
-            .create_table()
-            .table_name(&self.table)
-            .attribute_definitions(attribute(PARTITION_KEY).map_err(build)?)
-            .attribute_definitions(attribute(SORT_KEY).map_err(build)?)
-            .key_schema(key(PARTITION_KEY, KeyType::Hash).map_err(build)?)
-            .key_schema(key(SORT_KEY, KeyType::Range).map_err(build)?)
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await
-            .map_err(classify)?;
-        let ttl =
-            TimeToLiveSpecification::builder().attribute_name("expires_at").enabled(true).build().map_err(build)?;
-        self.client
-            .update_time_to_live()
-            .table_name(&self.table)
-            .time_to_live_specification(ttl)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        let build = |e: BuildError| RegistryError::Other(e.to_string());
+        create_table_request(&self.client, &self.table).map_err(build)?.send().await.map_err(classify)?;
+        ttl_request(&self.client, &self.table).map_err(build)?.send().await.map(|_| ()).map_err(classify)
     }
 
     async fn get_item(&self, client_id: &str, serial: &str) -> Result<Option<RegistryItem>, RegistryError> {
@@ -215,4 +195,27 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(error: SdkErr
         },
         _ => RegistryError::Other(DisplayErrorContext(&error).to_string()),
     }
+}
+
+/// The registry table's definition, the one both this adapter and `clientctl` create:
+/// partition key `client_id` and sort key `serial` (strings, from the item format),
+/// on-demand billing.
+pub fn create_table_request(client: &Client, table: &str) -> Result<CreateTableFluentBuilder, BuildError> {
+    let attribute =
+        |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
+    let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    Ok(client
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(attribute(PARTITION_KEY)?)
+        .attribute_definitions(attribute(SORT_KEY)?)
+        .key_schema(key(PARTITION_KEY, KeyType::Hash)?)
+        .key_schema(key(SORT_KEY, KeyType::Range)?)
+        .billing_mode(BillingMode::PayPerRequest))
+}
+
+/// Turns on the DynamoDB TTL on `expires_at` (see `RegistryItem::expires_at`).
+pub fn ttl_request(client: &Client, table: &str) -> Result<UpdateTimeToLiveFluentBuilder, BuildError> {
+    let ttl = TimeToLiveSpecification::builder().attribute_name(EXPIRES_AT).enabled(true).build()?;
+    Ok(client.update_time_to_live().table_name(table).time_to_live_specification(ttl))
 }

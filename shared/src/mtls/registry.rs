@@ -35,6 +35,8 @@ use crate::decision::Reason;
 
 pub const PARTITION_KEY: &str = "client_id";
 pub const SORT_KEY: &str = "serial";
+/// The DynamoDB TTL attribute.
+pub const EXPIRES_AT: &str = "expires_at";
 /// How long after `not_after` the DynamoDB TTL removes an item.
 pub const EXPIRES_AFTER_NOT_AFTER_SECS: u64 = 90 * 24 * 3600;
 
@@ -136,8 +138,7 @@ impl RegistryItem {
                 put(name, AttributeValue::S(v.clone()));
             }
         }
-        let numbers =
-            [("created_at", self.created_at), ("revoked_at", self.revoked_at), ("expires_at", self.expires_at)];
+        let numbers = [("created_at", self.created_at), ("revoked_at", self.revoked_at), (EXPIRES_AT, self.expires_at)];
         for (name, value) in numbers {
             if let Some(v) = value {
                 put(name, AttributeValue::N(v.to_string()));
@@ -174,7 +175,7 @@ impl RegistryItem {
             created_at: optional(item, "created_at", number)?,
             revoked_at: optional(item, "revoked_at", number)?,
             revoked_reason: optional(item, "revoked_reason", string)?,
-            expires_at: optional(item, "expires_at", number)?,
+            expires_at: optional(item, EXPIRES_AT, number)?,
         })
     }
 }
