@@ -32,14 +32,7 @@ pub async fn issue(ctx: &Context, args: &IssueArgs) -> Result<Report> {
         files.remove();
         return Err(e);
     }
-    let text = format!(
-        "issued certificate {} for client {}, registered active until {}\n  certificate {}\n  key         {} (mode 0600)",
-        item.serial,
-        item.client_id,
-        utc(signed(item.not_after)),
-        files.cert.display(),
-        files.key.display()
-    );
+    let text = issued_text(&item, &files);
     let json = json!({"client_id": item.client_id, "serial": item.serial, "cert": files.cert, "key": files.key,
         "item": item_json(&item, ctx.now)});
     Ok(Report { json, text })
@@ -186,14 +179,8 @@ pub async fn rotate(ctx: &Context, args: &RotateArgs) -> Result<Report> {
         return Err(e);
     }
     let replaced: Vec<&RegistryItem> = changes.iter().map(|(_, new)| new).collect();
-    let mut text = format!(
-        "issued certificate {} for client {}, registered active until {}\n  certificate {}\n  key         {} (mode 0600)\n",
-        item.serial,
-        item.client_id,
-        utc(signed(item.not_after)),
-        files.cert.display(),
-        files.key.display()
-    );
+    let mut text = issued_text(&item, &files);
+    text.push('\n');
     let until =
         if args.overlap == 0 { "revoked now".to_owned() } else { format!("valid until {}", utc(signed(cutoff))) };
     for old in &replaced {
@@ -246,6 +233,18 @@ fn save(ctx: &Context, issued: &IssuedClient) -> Result<KeyPairFiles> {
     let files = ctx.state.client(&issued.facts.client_id, &issued.facts.serial.hex);
     ctx.state.save(&files, &issued.cert_pem, &issued.key_pem)?;
     Ok(files)
+}
+
+/// What `issue` and `rotate` say about the certificate they issued.
+fn issued_text(item: &RegistryItem, files: &KeyPairFiles) -> String {
+    format!(
+        "issued certificate {} for client {}, registered active until {}\n  certificate {}\n  key         {} (mode 0600)",
+        item.serial,
+        item.client_id,
+        utc(signed(item.not_after)),
+        files.cert.display(),
+        files.key.display()
+    )
 }
 
 fn signed(unix: u64) -> i64 {
