@@ -107,6 +107,21 @@ fn parse_arn(arn: Option<&str>) -> Result<ApiArn, Reason> {
     arn.and_then(ApiArn::parse).ok_or(ARN_MALFORMED)
 }
 
+/// The REST and HTTP API certificate objects are two library types with the same fields.
+macro_rules! client_cert {
+    ($c:expr) => {{
+        let c = $c;
+        ClientCert {
+            pem: c.client_cert_pem.unwrap_or_default(),
+            subject_dn: c.subject_dn.unwrap_or_default(),
+            issuer_dn: c.issuer_dn.unwrap_or_default(),
+            serial_number: c.serial_number.unwrap_or_default(),
+            not_before: c.validity.not_before.unwrap_or_default(),
+            not_after: c.validity.not_after.unwrap_or_default(),
+        }
+    }};
+}
+
 fn parse_token_event(event: &str) -> Result<AuthRequest, Reason> {
     let e: ApiGatewayCustomAuthorizerRequest = from_json(event)?;
     let arn = parse_arn(e.method_arn.as_deref())?;
@@ -134,14 +149,7 @@ fn parse_rest_request(event: &str, config: &EventConfig) -> Result<AuthRequest, 
         return Err(TOKEN_HEADER_REPEATED);
     }
     let token = token_from_headers(&e.headers, config)?;
-    let client_cert = e.request_context.identity.and_then(|i| i.client_cert).map(|c| ClientCert {
-        pem: c.client_cert_pem.unwrap_or_default(),
-        subject_dn: c.subject_dn.unwrap_or_default(),
-        issuer_dn: c.issuer_dn.unwrap_or_default(),
-        serial_number: c.serial_number.unwrap_or_default(),
-        not_before: c.validity.not_before.unwrap_or_default(),
-        not_after: c.validity.not_after.unwrap_or_default(),
-    });
+    let client_cert = e.request_context.identity.and_then(|i| i.client_cert).map(|c| client_cert!(c));
     Ok(AuthRequest {
         shape: EventShape::RestRequest,
         method: arn.method.clone(),
@@ -167,14 +175,7 @@ fn parse_http_v2(event: &str, config: &EventConfig) -> Result<AuthRequest, Reaso
     } else {
         (arn.method.clone(), arn.path.clone())
     };
-    let client_cert = e.request_context.authentication.and_then(|a| a.client_cert).map(|c| ClientCert {
-        pem: c.client_cert_pem.unwrap_or_default(),
-        subject_dn: c.subject_dn.unwrap_or_default(),
-        issuer_dn: c.issuer_dn.unwrap_or_default(),
-        serial_number: c.serial_number.unwrap_or_default(),
-        not_before: c.validity.not_before.unwrap_or_default(),
-        not_after: c.validity.not_after.unwrap_or_default(),
-    });
+    let client_cert = e.request_context.authentication.and_then(|a| a.client_cert).map(|c| client_cert!(c));
     Ok(AuthRequest { shape: EventShape::HttpV2, arn, method, path, token, client_cert })
 }
 
