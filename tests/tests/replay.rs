@@ -18,7 +18,9 @@ use shared::authorizer::{Authorizer, AuthorizerConfig, Invocation};
 use shared::config::Env;
 use shared::telemetry::MemorySink;
 
-async fn build(suite: &Suite, registry: Option<&Seeded>, metrics: &MemorySink) -> Authorizer {
+/// The suite's configuration: the base environment, the registry when the suite uses it,
+/// then the suite's own variables.
+fn config(suite: &Suite) -> AuthorizerConfig {
     let mut env = base_env();
     if suite.registry {
         env.push(("AUTHZ_REGISTRY_TABLE".to_owned(), authorizer_tests::registry::TABLE.to_owned()));
@@ -26,8 +28,12 @@ async fn build(suite: &Suite, registry: Option<&Seeded>, metrics: &MemorySink) -
         env.push(("AUTHZ_REGISTRY_NEGATIVE_CACHE_TTL_SECS".to_owned(), "0".to_owned()));
     }
     env.extend(suite.env.iter().cloned());
-    let config = AuthorizerConfig::from_env(&Env::from_pairs(env))
-        .unwrap_or_else(|e| panic!("suite {}: configuration refused: {e}", suite.name));
+    AuthorizerConfig::from_env(&Env::from_pairs(env))
+        .unwrap_or_else(|e| panic!("suite {}: configuration refused: {e}", suite.name))
+}
+
+async fn build(suite: &Suite, registry: Option<&Seeded>, metrics: &MemorySink) -> Authorizer {
+    let config = config(suite);
     let registry = registry.zip(config.mtls.as_ref()).map(|(r, mtls)| r.registry(mtls));
     Authorizer::from_config(config, registry, Arc::new(metrics.clone()))
         .await
@@ -113,4 +119,98 @@ fn show(e: &Expected) -> String {
 
 fn compact(v: &Value) -> String {
     serde_json::to_string(v).unwrap_or_default()
+}
+
+/// The production decoder (`event::parse_event`) against the reference decoder built on the
+/// `aws_lambda_events` types: the same normalised request or the same refusal, on every
+/// fixture and on variants of each REQUEST fixture with a field removed, nulled or retyped.
+/// Fields the authorizer reads must agree exactly; on a field it never reads the production
+/// decoder may accept what the library refuses (documented in `shared/src/event/fast.rs`),
+/// never the reverse.
+#[test]
+fn production_and_reference_decoders_agree() {
+    use shared::event::{EVENT_MALFORMED, parse_event, reference};
+    const READ: &[&str] = &[
+        "type",
+        "version",
+        "authorizationToken",
+        "methodArn",
+        "routeArn",
+        "rawPath",
+        "headers",
+        "multiValueHeaders",
+        "requestContext",
+        "requestContext/identity",
+        "requestContext/identity/clientCert",
+        "requestContext/identity/clientCert/clientCertPem",
+        "requestContext/identity/clientCert/serialNumber",
+        "requestContext/identity/clientCert/validity",
+        "requestContext/authentication",
+        "requestContext/authentication/clientCert",
+        "requestContext/authentication/clientCert/subjectDN",
+        "requestContext/authentication/clientCert/validity/notAfter",
+        "requestContext/http",
+        "requestContext/http/method",
+        "requestContext/http/path",
+    ];
+    const UNREAD: &[&str] = &["resource", "path", "httpMethod", "queryStringParameters", "requestContext/stage"];
+    let (mut checked, mut failures) = (0usize, Vec::new());
+    for suite in load_suites() {
+        let config = config(&suite);
+        let event_config = &config.settings.event;
+        for case in &suite.cases {
+            let mut variants = vec![(String::from("as is"), case.event.clone(), true)];
+            if let Ok(Value::Object(_)) = serde_json::from_slice::<Value>(&case.event) {
+                let base: Value = serde_json::from_slice(&case.event).unwrap();
+                for (paths, read) in [(READ, true), (UNREAD, false)] {
+                    for path in paths {
+                        for (label, replacement) in
+                            [("removed", None), ("null", Some(Value::Null)), ("7", Some(json!(7)))]
+                        {
+                            let mut v = base.clone();
+                            if set_path(&mut v, path, replacement) {
+                                variants.push((format!("{path} {label}"), serde_json::to_vec(&v).unwrap(), read));
+                            }
+                        }
+                    }
+                }
+            }
+            for (label, event, read) in variants {
+                checked += 1;
+                let fast = parse_event(&event, event_config);
+                let slow = reference::parse_event(&event, event_config);
+                let lenient_on_unread = !read && slow == Err(EVENT_MALFORMED);
+                if fast != slow && !lenient_on_unread {
+                    failures.push(format!("{} ({label}):\n  production {fast:?}\n  reference  {slow:?}", case.name));
+                }
+            }
+        }
+    }
+    assert!(checked > 1000, "only {checked} events decoded");
+    assert!(failures.is_empty(), "{} of {checked} decodes disagree:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Sets (or with `None` removes) the value at a `/`-separated path; false when the path is absent.
+fn set_path(v: &mut Value, path: &str, replacement: Option<Value>) -> bool {
+    let (parent, last) = path.rsplit_once('/').map_or(("", path), |(p, l)| (p, l));
+    let mut node = v;
+    for key in parent.split('/').filter(|k| !k.is_empty()) {
+        match node.get_mut(key) {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    let Some(map) = node.as_object_mut() else { return false };
+    if !map.contains_key(last) {
+        return false;
+    }
+    match replacement {
+        Some(r) => {
+            map.insert(last.to_owned(), r);
+        }
+        None => {
+            map.remove(last);
+        }
+    }
+    true
 }

@@ -1,7 +1,9 @@
 //! The three API Gateway authorizer event shapes, told apart from the payload and
 //! normalised into one [`AuthRequest`].
 //!
-//! Parsing uses the `aws_lambda_events` types. Anything that is not one of the three shapes,
+//! [`reference`] parses with the `aws_lambda_events` types, the contract; [`fast`], used in
+//! production, reads the same fields in one borrowed pass and is checked against it on every
+//! fixture. Anything that is not one of the three shapes,
 //! does not parse, carries oversize or non-ASCII header values, or presents the bearer token
 //! ambiguously is refused here with a reason code, before any credential is looked at.
 //! Error texts from the JSON parser are never logged: serde's messages can quote the
@@ -9,16 +11,16 @@
 
 use std::borrow::Cow;
 
-use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
-    ApiGatewayV2CustomAuthorizerV2Request,
-};
-use aws_lambda_events::http::{HeaderMap, HeaderValue};
 use serde::Deserialize;
 
 use crate::arn::{ARN_MALFORMED, ApiArn};
 use crate::decision::Reason;
 use crate::request::{AuthRequest, ClientCert, EventShape};
+
+mod fast;
+pub mod reference;
+
+pub use fast::parse_event;
 
 pub const EVENT_NOT_JSON: Reason = Reason::new("event_not_json");
 pub const EVENT_NOT_UTF8: Reason = Reason::new("event_not_utf8");
@@ -88,124 +90,23 @@ fn shape_of(text: &str) -> Result<EventShape, Reason> {
     }
 }
 
-/// Parses and normalises one authorizer event.
-pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Reason> {
-    let text = checked_text(event)?;
-    match shape_of(text)? {
-        EventShape::RestToken => parse_token_event(text),
-        EventShape::RestRequest => parse_rest_request(text, config),
-        EventShape::HttpV2 => parse_http_v2(text, config),
-    }
-}
-
-/// The typed parse, from text already checked to be UTF-8 (`from_str` does not check again).
-fn from_json<'a, T: Deserialize<'a>>(event: &'a str) -> Result<T, Reason> {
-    serde_json::from_str(event).map_err(|_| EVENT_MALFORMED)
-}
-
 fn parse_arn(arn: Option<&str>) -> Result<ApiArn, Reason> {
     arn.and_then(ApiArn::parse).ok_or(ARN_MALFORMED)
 }
 
-/// The REST and HTTP API certificate objects are two library types with the same fields.
-macro_rules! client_cert {
-    ($c:expr) => {{
-        let c = $c;
-        ClientCert {
-            pem: c.client_cert_pem.unwrap_or_default(),
-            subject_dn: c.subject_dn.unwrap_or_default(),
-            issuer_dn: c.issuer_dn.unwrap_or_default(),
-            serial_number: c.serial_number.unwrap_or_default(),
-            not_before: c.validity.not_before.unwrap_or_default(),
-            not_after: c.validity.not_after.unwrap_or_default(),
-        }
-    }};
-}
-
-fn parse_token_event(event: &str) -> Result<AuthRequest, Reason> {
-    let e: ApiGatewayCustomAuthorizerRequest = from_json(event)?;
-    let arn = parse_arn(e.method_arn.as_deref())?;
-    let token = match e.authorization_token.as_deref() {
-        None | Some("") => None,
-        Some(raw) => Some(bearer_token(raw.as_bytes())?),
-    };
-    Ok(AuthRequest {
-        shape: EventShape::RestToken,
-        method: arn.method.clone(),
-        path: arn.path.clone(),
-        arn,
-        token,
-        client_cert: None,
-    })
-}
-
-fn parse_rest_request(event: &str, config: &EventConfig) -> Result<AuthRequest, Reason> {
-    let e: ApiGatewayCustomAuthorizerRequestTypeRequest = from_json(event)?;
-    let arn = parse_arn(e.method_arn.as_deref())?;
-    check_headers(&e.headers)?;
-    check_headers(&e.multi_value_headers)?;
-    // `headers` keeps the last value of a repeated header; `multiValueHeaders` has them all.
-    if e.multi_value_headers.get_all(config.token_header.as_str()).iter().nth(1).is_some() {
-        return Err(TOKEN_HEADER_REPEATED);
+/// The `$default` route's ARN names no method or path: they come from the request itself
+/// (`requestContext.http`, or `rawPath`), with the stage prefix taken off the path.
+fn route_of(arn: &ApiArn, http_method: &str, raw_path: Option<&str>) -> (String, String) {
+    if arn.method != "$default" {
+        return (arn.method.clone(), arn.path.clone());
     }
-    let token = token_from_headers(&e.headers, config)?;
-    let client_cert = e.request_context.identity.and_then(|i| i.client_cert).map(|c| client_cert!(c));
-    Ok(AuthRequest {
-        shape: EventShape::RestRequest,
-        method: arn.method.clone(),
-        path: arn.path.clone(),
-        arn,
-        token,
-        client_cert,
-    })
-}
-
-fn parse_http_v2(event: &str, config: &EventConfig) -> Result<AuthRequest, Reason> {
-    let e: ApiGatewayV2CustomAuthorizerV2Request = from_json(event)?;
-    let arn = parse_arn(e.route_arn.as_deref())?;
-    check_headers(&e.headers)?;
-    let token = token_from_headers(&e.headers, config)?;
-    // The `$default` route's ARN names no method or path: take them from the request itself.
-    let (method, path) = if arn.method == "$default" {
-        let http = &e.request_context.http;
-        let raw = http.path.as_deref().or(e.raw_path.as_deref()).unwrap_or("/");
-        let stage_prefix = format!("/{}/", arn.stage);
-        let path = raw.strip_prefix(stage_prefix.as_str()).map_or_else(|| raw.to_owned(), |p| format!("/{p}"));
-        (http.method.as_str().to_ascii_uppercase(), path)
-    } else {
-        (arn.method.clone(), arn.path.clone())
-    };
-    let client_cert = e.request_context.authentication.and_then(|a| a.client_cert).map(|c| client_cert!(c));
-    Ok(AuthRequest { shape: EventShape::HttpV2, arn, method, path, token, client_cert })
-}
-
-/// Refuses header sets over API Gateway's 10 KiB of values. (Values that are not visible
-/// ASCII matter only in the token header; [`bearer_token`] refuses them there.)
-fn check_headers(headers: &HeaderMap) -> Result<(), Reason> {
-    let mut total = 0usize;
-    for value in headers.values() {
-        total = total.saturating_add(value.len());
-        if total > MAX_HEADER_BYTES {
-            return Err(HEADERS_TOO_LARGE);
-        }
-    }
-    Ok(())
-}
-
-fn token_from_headers(headers: &HeaderMap, config: &EventConfig) -> Result<Option<String>, Reason> {
-    let mut values = headers.get_all(config.token_header.as_str()).iter();
-    let Some(first) = values.next() else { return Ok(None) };
-    if values.next().is_some() {
-        return Err(TOKEN_HEADER_REPEATED);
-    }
-    header_token(first)
-}
-
-fn header_token(value: &HeaderValue) -> Result<Option<String>, Reason> {
-    if value.is_empty() {
-        return Ok(None);
-    }
-    bearer_token(value.as_bytes()).map(Some)
+    let raw = raw_path.unwrap_or("/");
+    let path = raw
+        .strip_prefix('/')
+        .and_then(|p| p.strip_prefix(arn.stage.as_str()))
+        .and_then(|p| p.strip_prefix('/'))
+        .map_or_else(|| raw.to_owned(), |p| format!("/{p}"));
+    (http_method.to_ascii_uppercase(), path)
 }
 
 /// `Bearer <token68>` (scheme case-insensitive, RFC 9110 §11.1) to the token. A value that
