@@ -42,20 +42,8 @@ async fn handle(authorizer: &Authorizer, event: LambdaEvent<RawEvent>) -> Result
 }
 
 fn init_logging(env: &Env) {
-    let level = env.string("AUTHZ_LOG_LEVEL", "info");
-    // The SDK's signing and wire logs stay off whatever the level: they are not decisions.
-    let filter = tracing_subscriber::EnvFilter::try_new(format!(
-        "{level},aws_sigv4=off,aws_smithy_runtime=warn,hyper=warn,h2=warn,rustls=warn"
-    ))
-    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout)
-        .init();
+    let filter = shared::logging::filter(&env.string("AUTHZ_LOG_LEVEL", "info"));
+    let _ = tracing::subscriber::set_global_default(shared::logging::subscriber(filter, std::io::stdout));
 }
 
 /// Reads the configuration and builds the clients, once.

@@ -24,22 +24,10 @@ use crate::Effort;
 use crate::inputs::{self, Res};
 use crate::stats::{Samples, Stats, round};
 
-/// The log filter of `authorizer/src/main.rs` at its default level.
-const LOG_FILTER: &str = "info,aws_sigv4=off,aws_smithy_runtime=warn,hyper=warn,h2=warn,rustls=warn";
-
-/// Installs the Lambda's JSON log subscriber, writing to `io::sink`: formatting is counted,
-/// terminal I/O is not.
+/// Installs the Lambda's JSON log subscriber at its default level, writing to `io::sink`:
+/// formatting is counted, terminal I/O is not.
 pub fn install_log_sink() {
-    let filter = tracing_subscriber::EnvFilter::try_new(LOG_FILTER)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_env_filter(filter)
-        .with_writer(std::io::sink)
-        .finish();
+    let subscriber = shared::logging::subscriber(shared::logging::filter("info"), std::io::sink);
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 

@@ -13,6 +13,7 @@ pub mod config;
 pub mod decision;
 pub mod event;
 pub mod jwt;
+pub mod logging;
 pub mod mtls;
 pub mod policy;
 pub mod request;

@@ -37,19 +37,14 @@ impl<'a> MakeWriter<'a> for LogBuffer {
     }
 }
 
-/// Installs (once per test process) a global JSON subscriber at TRACE level, the most any
+/// Installs (once per test process) the Lambda's JSON subscriber at TRACE level, the most any
 /// deployment could log, writing into the returned buffer.
 pub fn capture() -> LogBuffer {
     static BUFFER: OnceLock<LogBuffer> = OnceLock::new();
     BUFFER
         .get_or_init(|| {
             let buffer = LogBuffer::default();
-            let subscriber = tracing_subscriber::fmt()
-                .json()
-                .flatten_event(true)
-                .with_max_level(tracing::Level::TRACE)
-                .with_writer(buffer.clone())
-                .finish();
+            let subscriber = shared::logging::subscriber(shared::logging::filter("trace"), buffer.clone());
             let _ = tracing::subscriber::set_global_default(subscriber);
             buffer
         })

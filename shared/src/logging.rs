@@ -1,0 +1,235 @@
+//! The JSON log format of the Lambda: one object per line, written straight from the event's
+//! fields (no intermediate map, no serde), in the shape CloudWatch Logs Insights reads:
+//!
+//! `{"timestamp":"2026-11-23T10:00:00.123456Z","level":"INFO","target":"decision","message":"decision","request_id":"...",...}`
+//!
+//! Fields are flattened into the object in the order the event names them; strings are
+//! JSON-escaped, integers and booleans are written as JSON numbers and booleans. Span context
+//! is not written (the authorizer opens no spans on the decision path). The Lambda, the
+//! benchmarks and the tests all install this same subscriber, so what the tests read is what
+//! CloudWatch gets.
+
+use std::fmt::{self, Write as _};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::registry::LookupSpan;
+
+/// Targets that stay quiet whatever the level: the SDK's signing and wire logs are not
+/// decisions, and the signer's could quote credentials.
+const QUIET: &str = "aws_sigv4=off,aws_smithy_runtime=warn,hyper=warn,h2=warn,rustls=warn";
+
+/// The filter for `level` (`AUTHZ_LOG_LEVEL`: `error`, `warn`, `info`, `debug`, `trace`),
+/// with the noisy targets above held down; `info` when `level` is not a valid directive.
+pub fn filter(level: &str) -> EnvFilter {
+    EnvFilter::try_new(format!("{level},{QUIET}")).unwrap_or_else(|_| EnvFilter::new(format!("info,{QUIET}")))
+}
+
+/// The subscriber the Lambda installs: [`JsonLine`] events through `filter`, written to `writer`.
+pub fn subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync + 'static
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt().event_format(JsonLine).with_env_filter(filter).with_writer(writer).finish()
+}
+
+/// The event formatter: see the module documentation.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JsonLine;
+
+impl<S, N> FormatEvent<S, N> for JsonLine
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(&self, _: &FmtContext<'_, S, N>, mut out: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+        let mut line = String::with_capacity(320);
+        line.push_str("{\"timestamp\":\"");
+        rfc3339_micros(&mut line, SystemTime::now());
+        line.push_str("\",\"level\":\"");
+        line.push_str(event.metadata().level().as_str());
+        line.push_str("\",\"target\":");
+        push_json_str(&mut line, event.metadata().target());
+        let mut fields = Fields { line };
+        event.record(&mut fields);
+        let mut line = fields.line;
+        line.push_str("}\n");
+        out.write_str(&line)
+    }
+}
+
+struct Fields {
+    line: String,
+}
+
+impl Fields {
+    fn key(&mut self, field: &Field) {
+        self.line.push(',');
+        push_json_str(&mut self.line, field.name());
+        self.line.push(':');
+    }
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.key(field);
+        push_json_str(&mut self.line, value);
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.key(field);
+        let _ = write!(self.line, "{value}");
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.key(field);
+        let _ = write!(self.line, "{value}");
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.key(field);
+        self.line.push_str(if value { "true" } else { "false" });
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.key(field);
+        push_json_str(&mut self.line, &format!("{value:?}"));
+    }
+}
+
+/// `value` as a JSON string literal: quotes, backslashes and control characters escaped.
+fn push_json_str(out: &mut String, value: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in value.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // Every escaped byte is ASCII, so `start` and `i` are character boundaries.
+        out.push_str(value.get(start..i).unwrap_or_default());
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(value.get(start..).unwrap_or_default());
+    out.push('"');
+}
+
+/// `2026-11-23T10:00:00.123456Z` (UTC, microseconds), as the `tracing-subscriber` JSON format
+/// wrote it.
+fn rfc3339_micros(out: &mut String, at: SystemTime) {
+    let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, in_day) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(i64::try_from(days).unwrap_or(0));
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+        in_day / 3600,
+        in_day % 3600 / 60,
+        in_day % 60,
+        since.subsec_micros()
+    );
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn dates() {
+        for (secs, expected) in [
+            (0, "1970-01-01T00:00:00.000000Z"),
+            (951_782_400, "2000-02-29T00:00:00.000000Z"),
+            (1_790_000_000, "2026-09-21T14:13:20.000000Z"),
+            (4_107_542_399, "2100-02-28T23:59:59.000000Z"),
+        ] {
+            let mut s = String::new();
+            rfc3339_micros(&mut s, UNIX_EPOCH + Duration::from_secs(secs));
+            assert_eq!(s, expected, "{secs}");
+        }
+    }
+
+    #[test]
+    fn escaping() {
+        for (raw, expected) in [
+            ("plain", r#""plain""#),
+            ("a\"b\\c", r#""a\"b\\c""#),
+            ("line\nbreak\ttab\u{1}", r#""line\nbreak\ttab\u0001""#),
+            ("é", "\"é\""),
+        ] {
+            let mut s = String::new();
+            push_json_str(&mut s, raw);
+            assert_eq!(s, expected);
+            let back: String = serde_json::from_str(&s).unwrap();
+            assert_eq!(back, raw);
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn one_json_object_per_event_with_typed_fields() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = subscriber(filter("info"), move || writer.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "decision", request_id = "r-1", latency_us = 42u64, ok = true, "decision");
+            tracing::warn!(reason = "x\"y", "registry lookup failed");
+            tracing::debug!("filtered out at info");
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0]["level"], "INFO");
+        assert_eq!(lines[0]["target"], "decision");
+        assert_eq!(lines[0]["message"], "decision");
+        assert_eq!(lines[0]["request_id"], "r-1");
+        assert_eq!(lines[0]["latency_us"], 42);
+        assert_eq!(lines[0]["ok"], true);
+        assert_eq!(lines[1]["level"], "WARN");
+        assert_eq!(lines[1]["reason"], "x\"y");
+        assert!(lines[0]["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+}
