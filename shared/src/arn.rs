@@ -70,15 +70,31 @@ impl ApiArn {
 
     /// `arn:...:{api_id}/{stage}/`: every policy resource starts with this.
     pub fn stage_prefix(&self) -> String {
-        format!("arn:{}:execute-api:{}:{}:{}/{}/", self.partition, self.region, self.account, self.api_id, self.stage)
+        self.route("", "")
     }
 
     /// The ARN of one route of this API and stage: `method` is `GET`, `*`, ...; `path` starts
     /// with `/` and may hold the policy's own wildcards.
     pub fn route(&self, method: &str, path: &str) -> String {
-        let mut s = self.stage_prefix();
-        s.push_str(method);
-        s.push_str(path);
+        let parts = [
+            "arn:",
+            &self.partition,
+            ":execute-api:",
+            &self.region,
+            ":",
+            &self.account,
+            ":",
+            &self.api_id,
+            "/",
+            &self.stage,
+            "/",
+            method,
+            path,
+        ];
+        let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        for p in parts {
+            s.push_str(p);
+        }
         s
     }
 

@@ -229,7 +229,7 @@ impl Authorizer {
             simple: self.settings.simple_responses,
             allowed: verdict.outcome == Outcome::Allow,
             principal,
-            statements: &statements,
+            statements,
             context: context(verdict),
             usage_identifier_key: if verdict.outcome == Outcome::Allow {
                 verdict.identity.mtls.as_ref().and_then(|m| m.usage_plan_key.as_deref())

@@ -1,55 +1,73 @@
 //! Writing the answer API Gateway expects: an IAM policy (REST, and HTTP API with simple
 //! responses off) or the HTTP API simple response, each with an authorizer context.
 //!
-//! The policy document and statements are the `aws_lambda_events` types. The REST
-//! top-level response is our own small struct because the library's
-//! `ApiGatewayCustomAuthorizerResponse` always serialises `usageIdentifierKey`, as `null`
-//! when unset, which API Gateway does not expect.
+//! These are our own small structs rather than the `aws_lambda_events` response types: the
+//! library's REST response always serialises `usageIdentifierKey` (as `null` when unset,
+//! which API Gateway does not expect), and its context is a `serde_json::Value` map built
+//! key by key on every decision. The JSON is the same as the library's (the replay fixtures
+//! compare it); field names follow API Gateway's documentation.
 
-use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerPolicy, ApiGatewayV2CustomAuthorizerIamPolicyResponse,
-    ApiGatewayV2CustomAuthorizerSimpleResponse,
-};
-use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::Value;
 
 use crate::request::EventShape;
 
 pub const POLICY_VERSION: &str = "2012-10-17";
 pub const INVOKE_ACTION: &str = "execute-api:Invoke";
 
-/// The authorizer context handed to the backend. Only strings, numbers and booleans can be
-/// put in (API Gateway rejects objects, arrays and null), which the methods enforce.
+/// One authorizer context value: API Gateway accepts strings, numbers and booleans only
+/// (it rejects objects, arrays and null), so nothing else can be put in.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ContextValue {
+    Str(String),
+    Num(i64),
+    Bool(bool),
+}
+
+/// The authorizer context handed to the backend, keyed by names the code chooses.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Context(Map<String, Value>);
+pub struct Context(Vec<(&'static str, ContextValue)>);
 
 impl Context {
     pub fn new() -> Self {
-        Self::default()
+        Self(Vec::with_capacity(12))
     }
 
-    pub fn str(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
-        self.0.insert(key.to_owned(), Value::String(value.into()));
+    /// Sets `key`, replacing an earlier value of the same key.
+    fn set(&mut self, key: &'static str, value: ContextValue) -> &mut Self {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key, value)),
+        }
         self
     }
 
-    pub fn num(&mut self, key: &str, value: i64) -> &mut Self {
-        self.0.insert(key.to_owned(), Value::from(value));
-        self
+    pub fn str(&mut self, key: &'static str, value: impl Into<String>) -> &mut Self {
+        self.set(key, ContextValue::Str(value.into()))
     }
 
-    pub fn bool(&mut self, key: &str, value: bool) -> &mut Self {
-        self.0.insert(key.to_owned(), Value::Bool(value));
-        self
+    pub fn num(&mut self, key: &'static str, value: i64) -> &mut Self {
+        self.set(key, ContextValue::Num(value))
     }
 
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0.get(key)
+    pub fn bool(&mut self, key: &'static str, value: bool) -> &mut Self {
+        self.set(key, ContextValue::Bool(value))
     }
 
-    pub fn into_value(self) -> Value {
-        Value::Object(self.0)
+    pub fn get(&self, key: &str) -> Option<&ContextValue> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+}
+
+impl Serialize for Context {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
     }
 }
 
@@ -60,47 +78,58 @@ pub struct Statement {
     pub resources: Vec<String>,
 }
 
-/// REST API authorizer response (TOKEN and REQUEST).
-#[derive(Debug, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct RestPolicyResponse {
-    pub principal_id: String,
-    pub policy_document: ApiGatewayCustomAuthorizerPolicy,
-    pub context: Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub usage_identifier_key: Option<String>,
+impl Serialize for Statement {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("Action", &[INVOKE_ACTION])?;
+        map.serialize_entry("Effect", if self.allow { "Allow" } else { "Deny" })?;
+        map.serialize_entry("Resource", &self.resources)?;
+        map.end()
+    }
+}
+
+/// `{"Version": "2012-10-17", "Statement": [...]}`; statements without resources are left out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyDocument(pub Vec<Statement>);
+
+impl Serialize for PolicyDocument {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct NonEmpty<'a>(&'a [Statement]);
+        impl Serialize for NonEmpty<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.iter().filter(|s| !s.resources.is_empty()))
+            }
+        }
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("Version", POLICY_VERSION)?;
+        map.serialize_entry("Statement", &NonEmpty(&self.0))?;
+        map.end()
+    }
 }
 
 /// What the handler returns to API Gateway (the `Unauthorized` outcome is an error, not a response).
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum AuthorizerResponse {
-    Rest(RestPolicyResponse),
-    HttpIam(ApiGatewayV2CustomAuthorizerIamPolicyResponse),
-    HttpSimple(ApiGatewayV2CustomAuthorizerSimpleResponse),
+    /// REST API (TOKEN and REQUEST), and HTTP API with simple responses off (which never
+    /// carries a usage key).
+    #[serde(rename_all = "camelCase")]
+    Policy {
+        principal_id: String,
+        policy_document: PolicyDocument,
+        context: Context,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        usage_identifier_key: Option<String>,
+    },
+    /// HTTP API simple response.
+    #[serde(rename_all = "camelCase")]
+    Simple { is_authorized: bool, context: Context },
 }
 
 impl AuthorizerResponse {
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
-}
-
-fn policy_document(statements: &[Statement]) -> ApiGatewayCustomAuthorizerPolicy {
-    let mut doc = ApiGatewayCustomAuthorizerPolicy::default();
-    doc.version = Some(POLICY_VERSION.to_owned());
-    doc.statement = statements
-        .iter()
-        .filter(|s| !s.resources.is_empty())
-        .map(|s| {
-            let mut st = IamPolicyStatement::default();
-            st.action = vec![INVOKE_ACTION.to_owned()];
-            st.effect = if s.allow { IamPolicyEffect::Allow } else { IamPolicyEffect::Deny };
-            st.resource = s.resources.clone();
-            st
-        })
-        .collect();
-    doc
 }
 
 /// Everything a response is made of.
@@ -113,7 +142,7 @@ pub struct ResponseParts<'a> {
     /// themselves).
     pub allowed: bool,
     pub principal: &'a str,
-    pub statements: &'a [Statement],
+    pub statements: Vec<Statement>,
     pub context: Context,
     pub usage_identifier_key: Option<&'a str>,
 }
@@ -122,24 +151,15 @@ pub struct ResponseParts<'a> {
 pub fn render(parts: ResponseParts<'_>) -> AuthorizerResponse {
     match parts.shape {
         EventShape::HttpV2 if parts.simple => {
-            let mut r = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
-            r.is_authorized = parts.allowed;
-            r.context = parts.context.into_value();
-            AuthorizerResponse::HttpSimple(r)
+            AuthorizerResponse::Simple { is_authorized: parts.allowed, context: parts.context }
         }
-        EventShape::HttpV2 => {
-            let mut r = ApiGatewayV2CustomAuthorizerIamPolicyResponse::default();
-            r.principal_id = Some(parts.principal.to_owned());
-            r.policy_document = policy_document(parts.statements);
-            r.context = parts.context.into_value();
-            AuthorizerResponse::HttpIam(r)
-        }
-        EventShape::RestToken | EventShape::RestRequest => AuthorizerResponse::Rest(RestPolicyResponse {
+        shape => AuthorizerResponse::Policy {
             principal_id: parts.principal.to_owned(),
-            policy_document: policy_document(parts.statements),
-            context: parts.context.into_value(),
-            usage_identifier_key: parts.usage_identifier_key.map(str::to_owned),
-        }),
+            policy_document: PolicyDocument(parts.statements),
+            context: parts.context,
+            // Usage plans (API keys from the authorizer) exist for REST APIs only.
+            usage_identifier_key: parts.usage_identifier_key.filter(|_| shape != EventShape::HttpV2).map(str::to_owned),
+        },
     }
 }
 
@@ -149,12 +169,10 @@ mod tests {
     use serde_json::json;
 
     fn parts(shape: EventShape, simple: bool, usage: Option<&'static str>) -> ResponseParts<'static> {
-        static STATEMENTS: std::sync::LazyLock<Vec<Statement>> = std::sync::LazyLock::new(|| {
-            vec![
-                Statement { allow: true, resources: vec!["arn:aws:execute-api:r:123456789012:a/s/GET/x".into()] },
-                Statement { allow: false, resources: vec![] },
-            ]
-        });
+        let statements = vec![
+            Statement { allow: true, resources: vec!["arn:aws:execute-api:r:123456789012:a/s/GET/x".into()] },
+            Statement { allow: false, resources: vec![] },
+        ];
         let mut context = Context::new();
         context.str("client_id", "c1").num("n", 3).bool("b", true);
         ResponseParts {
@@ -162,7 +180,7 @@ mod tests {
             simple,
             allowed: true,
             principal: "c1",
-            statements: &STATEMENTS,
+            statements,
             context,
             usage_identifier_key: usage,
         }
