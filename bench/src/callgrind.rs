@@ -92,7 +92,11 @@ fn collected(mut command: Command) -> Res<u64> {
 
 /// Instructions per call of `case` (see `inproc::run_loop`).
 fn per_call(valgrind: &Path, report: &Path, case: &'static str) -> Res<PerCall> {
-    let toggle = if case.ends_with("-raw") { "*inproc*raw_verify*" } else { "*inproc*decide*" };
+    let toggle = match case {
+        "policy100" => "*policy*evaluate_once*",
+        c if c.ends_with("-raw") => "*inproc*raw_verify*",
+        _ => "*inproc*decide*",
+    };
     let mut command = callgrind(valgrind, Some(toggle));
     command.arg(report).args(["--loop", case, &CALLS.to_string()]);
     let total = collected(command)?;

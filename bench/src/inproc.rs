@@ -191,12 +191,15 @@ async fn mtls_case(effort: &Effort) -> Res<Case> {
 }
 
 /// The cases [`run_loop`] knows.
-pub const LOOP_CASES: &[&str] = &["rs256", "es256", "mtls", "rs256-raw", "es256-raw"];
+pub const LOOP_CASES: &[&str] = &["rs256", "es256", "mtls", "rs256-raw", "es256-raw", "policy100"];
 
 /// Makes `n` decisions of one case (`rs256`, `es256`, `mtls`), or `n` raw verifies of a JWT
 /// case (`rs256-raw`, `es256-raw`), after the same setup: the workload to run under a
 /// profiler. Only [`decide`] and [`raw_verify`] run `n` times.
 pub fn run_loop(case: &str, n: usize) -> Res<()> {
+    if case == "policy100" {
+        return crate::policy::run_loop(n);
+    }
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("runtime: {e}"))?;
     runtime.block_on(async {

@@ -10,6 +10,7 @@
 pub mod callgrind;
 pub mod inproc;
 pub mod inputs;
+pub mod policy;
 pub mod registry;
 pub mod report;
 pub mod runtime;

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::Effort;
 use crate::callgrind::Counts;
 use crate::inproc::Case;
+use crate::policy::{self, PolicyCase};
 use crate::registry::RegistryRun;
 use crate::runtime::{Cold, Warm};
 use crate::stats::{human_bytes, human_ns, human_rate, round};
@@ -33,6 +34,8 @@ pub struct Report {
     pub effort: Effort,
     pub machine: String,
     pub inproc: Vec<Case>,
+    /// Policy evaluation alone (issue 5).
+    pub policy: Vec<PolicyCase>,
     pub registry: Result<RegistryRun, String>,
     pub cold: Vec<Cold>,
     pub warm: Vec<Warm>,
@@ -131,6 +134,17 @@ impl Report {
             measured: mtls,
             shown: mtls.map_or("-".to_owned(), human_rate),
         });
+        for name in [policy::ALLOW_100, policy::DENY_100] {
+            let ns = policy::median_ns(&self.policy, name);
+            targets.push(Target {
+                what: format!("policy evaluation, {name}"),
+                goal: "≤ 1.00 µs".to_owned(),
+                limit: 1000.0,
+                at_least: false,
+                measured: ns,
+                shown: ns.map_or("-".to_owned(), human_ns),
+            });
+        }
         for name in [AUTHZ_JWT, AUTHZ_MTLS] {
             if let Some(r) = self.cold_ratio(name) {
                 targets.push(Target {
@@ -201,6 +215,21 @@ impl Report {
         for c in self.inproc.iter().filter_map(|c| c.lookups_per_decision.map(|l| (c.name, l))) {
             let _ = writeln!(s, "  {}: {:.4} registry lookups per decision", c.0, c.1);
         }
+        let _ = writeln!(s);
+        let _ = writeln!(s, "Policy evaluation alone, warm, one core (batches of evaluations; issue 5)");
+        let reference = policy::median_ns(&self.policy, policy::REFERENCE);
+        for c in &self.policy {
+            let _ = writeln!(
+                s,
+                "  {:<28} {:>10} {:>10} {:>11} {:>10}",
+                c.name,
+                human_ns(c.stats.median_ns),
+                human_ns(c.stats.p99_ns),
+                human_rate(c.stats.per_sec()),
+                reference.filter(|r| *r > 0.0).map_or("-".to_owned(), |r| format!("{:.2}×", c.stats.median_ns / r)),
+            );
+        }
+        let _ = writeln!(s, "  (median, p99 of per-evaluation means over batches; ratio = over the 1-rule reference)");
         let _ = writeln!(s);
         let _ = writeln!(s, "Registry (mTLS) against moto_server on 127.0.0.1 (its latency is moto's, not DynamoDB's)");
         match &self.registry {
@@ -294,6 +323,7 @@ impl Report {
             );
         }
         let _ = writeln!(s, "  {:<28} handler {:>9} per decision", "mTLS, warm registry cache", k(counts.get("mtls")));
+        let _ = writeln!(s, "  {:<28} {:>9} per evaluation", "policy, 100 rules, allow", k(counts.get("policy100")));
         for start in &counts.starts {
             let _ = writeln!(
                 s,
@@ -311,6 +341,7 @@ impl Report {
             "effort": self.effort.name,
             "machine": self.machine,
             "in_process": by_name(self.inproc.iter().map(|c| (c.name.to_owned(), c.json())).collect()),
+            "policy_evaluation": policy::json(&self.policy),
             "registry": match &self.registry { Ok(r) => r.json(), Err(e) => json!({"skipped": e}) },
             "cold_start": by_name(self.cold.iter().map(|c| (c.name.clone(), c.json())).collect()),
             "warm_runtime_api": by_name(self.warm.iter().map(|w| (w.name.clone(), w.json())).collect()),

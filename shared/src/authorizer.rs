@@ -393,7 +393,7 @@ mod tests {
             allowed: outcome == Outcome::Allow,
             grants: grants
                 .iter()
-                .map(|(m, p)| crate::policy::Grant { method: (*m).to_owned(), path: (*p).to_owned() })
+                .map(|(m, p)| crate::policy::Grant { method: (*m).into(), path: (*p).into() })
                 .collect(),
             rule: None,
             reason: Reason::new("test"),

@@ -196,7 +196,7 @@ fn long_routes_are_refused_or_dropped_never_shortened_into_a_wildcard() {
     // Hand-made grants too long for an ARN are left out of the statement, not shortened.
     let arn = ApiArn::parse(&format!("{PREFIX}GET/short")).unwrap();
     let grants = [
-        Grant { method: "GET".into(), path: format!("/{}", "b".repeat(480)) },
+        Grant { method: "GET".into(), path: format!("/{}", "b".repeat(480)).into() },
         Grant { method: "GET".into(), path: "/short".into() },
     ];
     assert_eq!(resource_arns(&arn, &grants), vec![format!("{PREFIX}GET/short")]);

@@ -15,7 +15,7 @@ use authorizer_tests::moto::MotoServer;
 use bench::inputs::{self, Res};
 use bench::report::{AUTHZ_JWT, AUTHZ_MTLS, HELLO, Package, Report};
 use bench::runtime::{Function, cold_starts, sibling, warm};
-use bench::{Effort, callgrind, inproc, registry};
+use bench::{Effort, callgrind, inproc, policy, registry};
 use jsonwebtoken::Algorithm;
 
 #[derive(Debug)]
@@ -108,6 +108,8 @@ fn run(o: &Options) -> Res<Report> {
     inproc::install_log_sink();
     eprintln!("bench: in-process decisions ({} run)", o.effort.name);
     let inproc = inproc::run(&o.effort)?;
+    eprintln!("bench: policy evaluation");
+    let policy = policy::run(&o.effort)?;
 
     eprintln!("bench: registry against moto_server");
     let moto = MotoServer::start().map_err(|e| format!("moto_server: {e}"));
@@ -145,6 +147,7 @@ fn run(o: &Options) -> Res<Report> {
         effort: o.effort,
         machine: machine(),
         inproc,
+        policy,
         registry,
         cold,
         warm,

@@ -309,7 +309,7 @@ fn check_widening(src: &Source<'_>, parsed: &[Parsed]) -> Result<(), PolicyError
             for pb in parsed.iter().enumerate().filter(|(b, _)| *b != a).map(|(_, p)| p) {
                 for (rb, text_b, grants_b) in &pb.routes {
                     let widened = grants_b.iter().find(|gb| {
-                        let method = (gb.method != "*").then_some(gb.method.as_str());
+                        let method = (&*gb.method != "*").then_some(&*gb.method);
                         grants_a.iter().any(|ga| grant_covers(ga, gb)) && !ra.reads_as_covering(rb, method)
                     });
                     if let Some(gb) = widened {

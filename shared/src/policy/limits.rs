@@ -76,8 +76,8 @@ fn arn_len(prefix_len: usize, g: &Grant) -> usize {
 pub fn normalise(grants: &[Grant]) -> Vec<Grant> {
     let mut out = Vec::with_capacity(grants.len());
     for g in grants {
-        if g.method == "*" && !g.path.starts_with("/*") {
-            out.extend(METHODS.iter().map(|m| Grant { method: (*m).to_owned(), path: g.path.clone() }));
+        if &*g.method == "*" && !g.path.starts_with("/*") {
+            out.extend(METHODS.iter().map(|m| Grant { method: (*m).into(), path: g.path.clone() }));
         } else if !out.contains(g) {
             out.push(g.clone());
         }
@@ -110,7 +110,7 @@ pub fn fit(prefix_len: usize, mut grants: Vec<Grant>, request: Option<(&str, &st
 
     let mut first = request.and_then(|(m, p)| grants.iter().position(|g| grant_matches(g, m, p)));
     if let (None, Some((method, path))) = (first, request) {
-        let exact = Grant { method: method.to_owned(), path: path.to_owned() };
+        let exact = Grant { method: method.into(), path: path.into() };
         if !path.contains(['*', '?']) && arn_len(prefix_len, &exact) <= MAX_ARN_CHARS {
             grants.push(exact);
             first = Some(grants.len() - 1);

@@ -6,6 +6,8 @@
 //! resource ARN: `*` is any run of characters, `/` included. See the module docs of
 //! [`crate::policy`] for why this makes cached policies safe.
 
+use std::sync::Arc;
+
 use super::Grant;
 
 /// The methods a request can have, in the order a `*` route is written out.
@@ -119,11 +121,11 @@ impl Route {
     /// any method); otherwise it is written out per method, because `*/orders` would also
     /// match `GET/admin/orders`.
     pub fn grants(&self) -> Vec<Grant> {
-        let path = self.path_glob();
+        let path: Arc<str> = self.path_glob().into();
         match self.method {
-            Some(m) => vec![Grant { method: m.to_owned(), path }],
-            None if path.starts_with("/*") => vec![Grant { method: "*".to_owned(), path }],
-            None => METHODS.iter().map(|m| Grant { method: (*m).to_owned(), path: path.clone() }).collect(),
+            Some(m) => vec![Grant { method: m.into(), path }],
+            None if path.starts_with("/*") => vec![Grant { method: "*".into(), path }],
+            None => METHODS.iter().map(|m| Grant { method: (*m).into(), path: Arc::clone(&path) }).collect(),
         }
     }
 
@@ -152,13 +154,13 @@ impl Route {
 /// Whether a grant admits a request, with IAM's matching of the grant's ARN suffix against
 /// `method` + `path`. A `*` method stands for any method (methods hold no `/`).
 pub fn grant_matches(grant: &Grant, method: &str, path: &str) -> bool {
-    let method_ok = if grant.method == "*" { !method.contains('/') } else { grant.method == method };
+    let method_ok = if &*grant.method == "*" { !method.contains('/') } else { &*grant.method == method };
     method_ok && glob_match(grant.path.as_bytes(), path.as_bytes())
 }
 
 /// Whether every request `inner` admits is admitted by `outer`.
 pub fn grant_covers(outer: &Grant, inner: &Grant) -> bool {
-    (outer.method == "*" || outer.method == inner.method) && glob_covers(outer.path.as_bytes(), inner.path.as_bytes())
+    (&*outer.method == "*" || outer.method == inner.method) && glob_covers(outer.path.as_bytes(), inner.path.as_bytes())
 }
 
 /// IAM-style wildcard match: `*` matches any run of bytes (including `/`), everything else

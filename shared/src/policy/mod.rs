@@ -82,10 +82,13 @@ pub const POLICY_FILE_VAR: &str = "AUTHZ_POLICY_FILE";
 
 /// One grant, in the form it is returned in: an HTTP method (`*` only before a path starting
 /// with `/*`) and a path glob where `*` matches any characters, `/` included.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// Both parts are shared (`Arc<str>`): the compiled policy holds every grant once, and a
+/// decision hands out clones of them without copying a string.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Grant {
-    pub method: String,
-    pub path: String,
+    pub method: Arc<str>,
+    pub path: Arc<str>,
 }
 
 /// The policy's answer for one identity and request.
