@@ -28,7 +28,7 @@ impl EventShape {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientCert {
     /// `clientCertPem`. Never log it.
-    pub pem: String,
+    pub pem: PemText,
     /// `subjectDN` as API Gateway printed it.
     pub subject_dn: String,
     /// `issuerDN` as API Gateway printed it.
@@ -55,4 +55,66 @@ pub struct AuthRequest {
     /// The bearer token without its scheme. Never log it.
     pub token: Option<String>,
     pub client_cert: Option<ClientCert>,
+}
+
+/// `clientCertPem` as it arrived: the JSON string literal, escapes and quotes included. The
+/// warm path keys its certificate cache on this text and decodes it only on a miss, which
+/// saves unescaping and copying the whole certificate on every request.
+///
+/// Two values are equal when they decode to the same text, however each was escaped. `Debug`
+/// shows the length only: the certificate does not belong in logs or test output.
+#[derive(Clone)]
+pub struct PemText {
+    json: String,
+}
+
+/// The empty string, as API Gateway would send a certificate object without a PEM.
+impl Default for PemText {
+    fn default() -> Self {
+        Self { json: "\"\"".to_owned() }
+    }
+}
+
+impl PemText {
+    /// From a JSON string literal taken from the event (the caller checked it is one).
+    pub fn from_json_literal(literal: &str) -> Self {
+        Self { json: literal.to_owned() }
+    }
+
+    /// The literal, as received: the cache key.
+    pub fn literal(&self) -> &str {
+        &self.json
+    }
+
+    /// The PEM text itself; `None` if the literal is not a JSON string (never the case for
+    /// values the event decoders build).
+    pub fn decode(&self) -> Option<String> {
+        serde_json::from_str(&self.json).ok()
+    }
+}
+
+impl From<&str> for PemText {
+    fn from(pem: &str) -> Self {
+        Self { json: serde_json::Value::from(pem).to_string() }
+    }
+}
+
+impl From<String> for PemText {
+    fn from(pem: String) -> Self {
+        Self::from(pem.as_str())
+    }
+}
+
+impl PartialEq for PemText {
+    fn eq(&self, other: &Self) -> bool {
+        self.json == other.json || self.decode() == other.decode()
+    }
+}
+
+impl Eq for PemText {}
+
+impl std::fmt::Debug for PemText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PemText({} bytes as JSON)", self.json.len())
+    }
 }

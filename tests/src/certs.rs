@@ -191,7 +191,7 @@ impl IssuedCert {
     /// The certificate as the pipeline hands it to the verifier, serial in colon hex.
     pub fn client_cert(&self) -> ClientCert {
         ClientCert {
-            pem: self.pem.clone(),
+            pem: self.pem.clone().into(),
             subject_dn: self.subject_dn.clone(),
             issuer_dn: self.issuer_dn.clone(),
             serial_number: self.serial_colon.clone(),

@@ -79,7 +79,7 @@ fn with_serial(cert: &IssuedCert, serial_number: &str) -> ClientCert {
 }
 
 fn with_pem(cert: &IssuedCert, pem: String) -> ClientCert {
-    ClientCert { pem, ..cert.client_cert() }
+    ClientCert { pem: pem.into(), ..cert.client_cert() }
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::*;
+use crate::request::PemText;
 
 /// A JSON string, borrowed from the event unless it held escapes.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -166,6 +167,20 @@ fn is_header_value(value: &[u8]) -> bool {
     value.iter().all(|&b| (b >= 0x20 && b != 0x7f) || b == b'\t')
 }
 
+/// `clientCertPem` left undecoded: a JSON string literal, escapes and all (see [`PemText`]).
+struct PemLiteral<'a>(&'a serde_json::value::RawValue);
+
+impl<'de: 'a, 'a> Deserialize<'de> for PemLiteral<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&serde_json::value::RawValue>::deserialize(d)?;
+        if raw.get().starts_with('"') {
+            Ok(PemLiteral(raw))
+        } else {
+            Err(de::Error::custom("clientCertPem: not a string"))
+        }
+    }
+}
+
 /// The union of the three shapes, only as far as the authorizer reads it.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -214,7 +229,7 @@ struct CertHolder<'a> {
 #[serde(rename_all = "camelCase")]
 struct Cert<'a> {
     #[serde(borrow = "'a", default)]
-    client_cert_pem: Option<Text<'a>>,
+    client_cert_pem: Option<PemLiteral<'a>>,
     #[serde(rename = "subjectDN", borrow = "'a", default)]
     subject_dn: Option<Text<'a>>,
     #[serde(rename = "issuerDN", borrow = "'a", default)]
@@ -246,7 +261,7 @@ struct Http<'a> {
 impl Cert<'_> {
     fn into_client_cert(self) -> ClientCert {
         ClientCert {
-            pem: owned(self.client_cert_pem),
+            pem: self.client_cert_pem.map_or_else(PemText::default, |raw| PemText::from_json_literal(raw.0.get())),
             subject_dn: owned(self.subject_dn),
             issuer_dn: owned(self.issuer_dn),
             serial_number: owned(self.serial_number),

@@ -33,7 +33,7 @@ macro_rules! client_cert {
     ($c:expr) => {{
         let c = $c;
         ClientCert {
-            pem: c.client_cert_pem.unwrap_or_default(),
+            pem: c.client_cert_pem.unwrap_or_default().into(),
             subject_dn: c.subject_dn.unwrap_or_default(),
             issuer_dn: c.issuer_dn.unwrap_or_default(),
             serial_number: c.serial_number.unwrap_or_default(),

@@ -19,7 +19,7 @@ use super::{
     REGISTRY_SUSPENDED,
 };
 use crate::decision::{MtlsIdentity, Rejection};
-use crate::request::ClientCert;
+use crate::request::{ClientCert, PemText};
 
 /// At most this many parsed certificates are kept (each keyed by its whole PEM).
 pub const CERT_CACHE_MAX: usize = 1024;
@@ -93,15 +93,24 @@ impl MtlsVerifier {
         })
     }
 
-    fn facts(&self, pem: &str, now: u64) -> Result<Arc<CertFacts>, Rejection> {
-        if pem.len() > MAX_PEM_BYTES {
-            return Err(Rejection::unauthenticated(MTLS_PEM_TOO_LARGE));
+    /// The parsed certificate, from the cache keyed by the PEM's JSON literal as it arrived
+    /// (so a hit neither unescapes nor copies it), or parsed now. Only certificates that
+    /// parsed are cached.
+    fn facts(&self, pem: &PemText, now: u64) -> Result<Arc<CertFacts>, Rejection> {
+        let too_large = Rejection::unauthenticated(MTLS_PEM_TOO_LARGE);
+        // A decoded byte takes at most 6 bytes of JSON (`\u00XX`), plus the quotes.
+        if pem.literal().len() > MAX_PEM_BYTES * 6 + 2 {
+            return Err(too_large);
         }
-        if let Some(facts) = self.certs.get(pem, now) {
+        if let Some(facts) = self.certs.get(pem.literal(), now) {
             return Ok(facts);
         }
-        let facts = Arc::new(cert_facts(pem, &self.config.client_id_rule).map_err(Rejection::unauthenticated)?);
-        self.certs.insert(pem, Arc::clone(&facts), now, u64::MAX);
+        let text = pem.decode().unwrap_or_default();
+        if text.len() > MAX_PEM_BYTES {
+            return Err(too_large);
+        }
+        let facts = Arc::new(cert_facts(&text, &self.config.client_id_rule).map_err(Rejection::unauthenticated)?);
+        self.certs.insert(pem.literal(), Arc::clone(&facts), now, u64::MAX);
         Ok(facts)
     }
 
@@ -156,7 +165,7 @@ mod tests {
         params.not_before = rcgen::date_time_ymd(2020, 1, 1);
         params.not_after = rcgen::date_time_ymd(2030, 1, 1);
         let cert = params.self_signed(&key).unwrap();
-        let client = ClientCert { pem: cert.pem(), serial_number: "10:01".to_owned(), ..ClientCert::default() };
+        let client = ClientCert { pem: cert.pem().into(), serial_number: "10:01".to_owned(), ..ClientCert::default() };
         (client, cert.der().to_vec())
     }
 
