@@ -96,13 +96,13 @@ pub type Workload = (&'static str, Policy, Identity, AuthRequest, bool);
 
 /// The three workloads.
 pub fn workloads() -> Res<Vec<Workload>> {
-    let large = |name| Policy::from_toml_str(&policy_toml(RULES), name).map_err(|e| format!("bench policy: {e}"));
+    let large = Policy::from_toml_str(&policy_toml(RULES), "hundred").map_err(|e| format!("bench policy: {e}"))?;
     let small = Policy::from_toml_str(&policy_toml(1), "one-rule").map_err(|e| format!("bench policy: {e}"))?;
     let member = caller("svc-42", &["svc42:read", "shared19:read", "shared49:read"]);
     Ok(vec![
         (REFERENCE, small, caller("svc-0", &["svc0:read"]), request("GET", "/svc0/items/7")?, true),
-        (ALLOW_100, large("hundred")?, member.clone(), request("GET", "/svc42/items/7")?, true),
-        (DENY_100, large("hundred")?, caller("stranger", &["none"]), request("GET", "/svc42/items")?, false),
+        (ALLOW_100, large.clone(), member.clone(), request("GET", "/svc42/items/7")?, true),
+        (DENY_100, large, caller("stranger", &["none"]), request("GET", "/svc42/items")?, false),
     ])
 }
 
