@@ -22,15 +22,42 @@ impl ConfigError {
 }
 
 /// A source of configuration values: the process environment or, in tests, a map.
-#[derive(Clone, Debug, Default)]
+/// `Debug` lists the names only: some values (AWS credentials) are secrets.
+#[derive(Clone, Default)]
 pub struct Env {
     vars: HashMap<String, String>,
 }
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = self.names().collect();
+        names.sort_unstable();
+        f.debug_struct("Env").field("names", &names).finish()
+    }
+}
+
+/// The `AWS_*` variables the registry client reads (see `mtls::dynamodb::Connection`).
+pub const AWS_VARS: [&str; 8] = [
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_CA_BUNDLE",
+];
 
 impl Env {
     /// The `AUTHZ_*` variables of this process (others are never looked at).
     pub fn from_process() -> Self {
         Self::from_pairs(std::env::vars().filter(|(k, _)| k.starts_with("AUTHZ_")))
+    }
+
+    /// The [`AWS_VARS`] of this process: where the registry is and the credentials to reach
+    /// it, as Lambda sets them.
+    pub fn aws_from_process() -> Self {
+        Self::from_pairs(AWS_VARS.iter().filter_map(|k| std::env::var(k).ok().map(|v| (*k, v))))
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {

@@ -64,7 +64,10 @@ async fn run(args: Args) -> Result<(), String> {
     let config = AuthorizerConfig::from_env(&env).map_err(|e| format!("invalid configuration: {e}"))?;
     let policy = config.policy.clone();
     let registry = match &config.mtls {
-        Some(mtls) => Some(shared::mtls::dynamodb::registry_from_env(mtls).await),
+        Some(mtls) => Some(
+            shared::mtls::dynamodb::registry_from_env(mtls, &Env::aws_from_process())
+                .map_err(|e| format!("invalid configuration: {e}"))?,
+        ),
         None => None,
     };
     let authorizer =

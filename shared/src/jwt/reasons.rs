@@ -1,5 +1,5 @@
 //! The reason codes of JWT authentication. All are `Unauthorized` (401) except
-//! [`JWKS_UNAVAILABLE`], a fault (deny).
+//! [`JWKS_UNAVAILABLE`] and [`JWT_CRYPTO_SELF_TEST_FAILED`], faults (deny).
 
 use crate::decision::Reason;
 
@@ -63,6 +63,9 @@ pub const JWT_PRINCIPAL_MISSING: Reason = Reason::new("jwt_principal_missing");
 /// The issuer's JWKS could not be fetched (down, hanging, oversize, unparsable) and the
 /// key was not in the cache: a fault, so a deny.
 pub const JWKS_UNAVAILABLE: Reason = Reason::new("jwks_unavailable");
+/// The known-answer test of the token's algorithm family failed in this process: the
+/// signature backend cannot be trusted, so a fault (deny).
+pub const JWT_CRYPTO_SELF_TEST_FAILED: Reason = Reason::new("jwt_crypto_self_test_failed");
 
 /// Every code above, for tests and documentation.
 pub const ALL: &[Reason] = &[
@@ -99,4 +102,5 @@ pub const ALL: &[Reason] = &[
     JWT_CLIENT_ID_MISMATCH,
     JWT_PRINCIPAL_MISSING,
     JWKS_UNAVAILABLE,
+    JWT_CRYPTO_SELF_TEST_FAILED,
 ];
