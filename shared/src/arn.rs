@@ -5,30 +5,41 @@
 //! The incoming ARN is validated strictly: a component holding `*` or `?` is refused, so no
 //! wildcard in a policy can come from request data.
 
+use std::ops::Range;
+
 use crate::decision::Reason;
 
 pub const ARN_MALFORMED: Reason = Reason::new("arn_malformed");
 
-/// The parts of an `execute-api` method or route ARN.
+/// The parts of an `execute-api` method or route ARN. The prefix every policy resource shares
+/// (`arn:{partition}:execute-api:{region}:{account}:{api_id}/{stage}/`) is kept as one string,
+/// its parts as ranges into it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiArn {
-    pub partition: String,
-    pub region: String,
-    pub account: String,
-    pub api_id: String,
-    pub stage: String,
+    prefix: String,
+    partition: Range<usize>,
+    region: Range<usize>,
+    account: Range<usize>,
+    api_id: Range<usize>,
+    stage: Range<usize>,
     /// `GET`, `POST`, ... or `$default` for an HTTP API's default route.
     pub method: String,
     /// The resource path with its leading slash (`/orders/42`), `/` for the root.
     pub path: String,
 }
 
-fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '$' | '.')
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'$' | b'.')
 }
 
 fn non_empty_token(s: &str) -> Option<&str> {
-    (!s.is_empty() && s.chars().all(is_token_char)).then_some(s)
+    (!s.is_empty() && s.bytes().all(is_token_byte)).then_some(s)
+}
+
+/// The range `part` covers in `whole`, of which it is a subslice.
+fn range_in(whole: &str, part: &str) -> Range<usize> {
+    let start = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
+    start..start + part.len()
 }
 
 impl ApiArn {
@@ -57,44 +68,59 @@ impl ApiArn {
         if path.contains(['*', '?']) || path.chars().any(char::is_control) {
             return None;
         }
+        // Everything up to the method, its trailing slash included, is the prefix.
+        let prefix = arn.get(..range_in(arn, method).start)?;
+        let mut full_path = String::with_capacity(path.len() + 1);
+        full_path.push('/');
+        full_path.push_str(path);
         Some(ApiArn {
-            partition: partition.to_owned(),
-            region: region.to_owned(),
-            account: account.to_owned(),
-            api_id: api_id.to_owned(),
-            stage: stage.to_owned(),
+            partition: range_in(arn, partition),
+            region: range_in(arn, region),
+            account: range_in(arn, account),
+            api_id: range_in(arn, api_id),
+            stage: range_in(arn, stage),
+            prefix: prefix.to_owned(),
             method: method.to_owned(),
-            path: format!("/{path}"),
+            path: full_path,
         })
     }
 
+    fn part(&self, range: &Range<usize>) -> &str {
+        self.prefix.get(range.clone()).unwrap_or_default()
+    }
+
+    pub fn partition(&self) -> &str {
+        self.part(&self.partition)
+    }
+
+    pub fn region(&self) -> &str {
+        self.part(&self.region)
+    }
+
+    pub fn account(&self) -> &str {
+        self.part(&self.account)
+    }
+
+    pub fn api_id(&self) -> &str {
+        self.part(&self.api_id)
+    }
+
+    pub fn stage(&self) -> &str {
+        self.part(&self.stage)
+    }
+
     /// `arn:...:{api_id}/{stage}/`: every policy resource starts with this.
-    pub fn stage_prefix(&self) -> String {
-        self.route("", "")
+    pub fn stage_prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// The ARN of one route of this API and stage: `method` is `GET`, `*`, ...; `path` starts
     /// with `/` and may hold the policy's own wildcards.
     pub fn route(&self, method: &str, path: &str) -> String {
-        let parts = [
-            "arn:",
-            &self.partition,
-            ":execute-api:",
-            &self.region,
-            ":",
-            &self.account,
-            ":",
-            &self.api_id,
-            "/",
-            &self.stage,
-            "/",
-            method,
-            path,
-        ];
-        let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-        for p in parts {
-            s.push_str(p);
-        }
+        let mut s = String::with_capacity(self.prefix.len() + method.len() + path.len());
+        s.push_str(&self.prefix);
+        s.push_str(method);
+        s.push_str(path);
         s
     }
 
@@ -111,16 +137,15 @@ mod tests {
     #[track_caller]
     fn check(arn: &str, expected: Option<(&str, &str, &str, &str, &str, &str)>) {
         let got = ApiArn::parse(arn);
-        let got = got.as_ref().map(|a| {
-            (
-                a.region.as_str(),
-                a.account.as_str(),
-                a.api_id.as_str(),
-                a.stage.as_str(),
-                a.method.as_str(),
-                a.path.as_str(),
-            )
-        });
+        if let Some(a) = &got {
+            assert_eq!(a.partition(), "aws");
+            assert_eq!(
+                a.stage_prefix(),
+                format!("arn:aws:execute-api:{}:{}:{}/{}/", a.region(), a.account(), a.api_id(), a.stage())
+            );
+        }
+        let got =
+            got.as_ref().map(|a| (a.region(), a.account(), a.api_id(), a.stage(), a.method.as_str(), a.path.as_str()));
         assert_eq!(got, expected, "{arn}");
     }
 

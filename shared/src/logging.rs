@@ -82,12 +82,15 @@ impl Visit for Fields {
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         self.key(field);
-        let _ = write!(self.line, "{value}");
+        push_digits(&mut self.line, value, 1);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.key(field);
-        let _ = write!(self.line, "{value}");
+        if value < 0 {
+            self.line.push('-');
+        }
+        push_digits(&mut self.line, value.unsigned_abs(), 1);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
@@ -97,13 +100,37 @@ impl Visit for Fields {
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.key(field);
-        push_json_str(&mut self.line, &format!("{value:?}"));
+        self.line.push('"');
+        let _ = write!(Escaped(&mut self.line), "{value:?}");
+        self.line.push('"');
     }
 }
 
 /// `value` as a JSON string literal: quotes, backslashes and control characters escaped.
 fn push_json_str(out: &mut String, value: &str) {
     out.push('"');
+    push_escaped(out, value);
+    out.push('"');
+}
+
+/// A `fmt::Write` that JSON-escapes what is written into the string it wraps.
+struct Escaped<'a>(&'a mut String);
+
+impl fmt::Write for Escaped<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        push_escaped(self.0, s);
+        Ok(())
+    }
+}
+
+/// The body of a JSON string literal for `value`. Most values need no escape: a branch-free
+/// scan (vectorised) finds that out and the value is copied whole.
+fn push_escaped(out: &mut String, value: &str) {
+    let clean = value.bytes().fold(true, |ok, b| ok & (b >= 0x20) & (b != b'"') & (b != b'\\'));
+    if clean {
+        out.push_str(value);
+        return;
+    }
     let mut start = 0;
     for (i, b) in value.bytes().enumerate() {
         let escape = match b {
@@ -118,14 +145,35 @@ fn push_json_str(out: &mut String, value: &str) {
         // Every escaped byte is ASCII, so `start` and `i` are character boundaries.
         out.push_str(value.get(start..i).unwrap_or_default());
         if escape.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
+            out.push_str("\\u00");
+            for nibble in [b >> 4, b & 0xf] {
+                out.push(char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+            }
         } else {
             out.push_str(escape);
         }
         start = i + 1;
     }
     out.push_str(value.get(start..).unwrap_or_default());
-    out.push('"');
+}
+
+const HEX: [u8; 16] = *b"0123456789abcdef";
+
+/// `value` in decimal, left-padded with zeros to at least `width` digits (at most 20).
+fn push_digits(out: &mut String, mut value: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut n = 0;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (value % 10) as u8;
+        value /= 10;
+        n += 1;
+        if value == 0 && n >= width {
+            break;
+        }
+    }
+    for &d in digits.iter().skip(digits.len() - n) {
+        out.push(char::from(d));
+    }
 }
 
 /// `2026-11-23T10:00:00.123456Z` (UTC, microseconds), as the `tracing-subscriber` JSON format
@@ -135,14 +183,19 @@ fn rfc3339_micros(out: &mut String, at: SystemTime) {
     let secs = since.as_secs();
     let (days, in_day) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(i64::try_from(days).unwrap_or(0));
-    let _ = write!(
-        out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-        in_day / 3600,
-        in_day % 3600 / 60,
-        in_day % 60,
-        since.subsec_micros()
-    );
+    push_digits(out, u64::try_from(y).unwrap_or(0), 4);
+    for (sep, value, width) in [
+        ('-', u64::from(m), 2),
+        ('-', u64::from(d), 2),
+        ('T', in_day / 3600, 2),
+        (':', in_day % 3600 / 60, 2),
+        (':', in_day % 60, 2),
+        ('.', u64::from(since.subsec_micros()), 6),
+    ] {
+        out.push(sep);
+        push_digits(out, value, width);
+    }
+    out.push('Z');
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
@@ -181,12 +234,24 @@ mod tests {
     }
 
     #[test]
+    fn numbers() {
+        for (value, width, expected) in
+            [(0, 1, "0"), (7, 2, "07"), (42, 6, "000042"), (2026, 4, "2026"), (u64::MAX, 1, "18446744073709551615")]
+        {
+            let mut s = String::new();
+            push_digits(&mut s, value, width);
+            assert_eq!(s, expected);
+        }
+    }
+
+    #[test]
     fn escaping() {
         for (raw, expected) in [
             ("plain", r#""plain""#),
             ("a\"b\\c", r#""a\"b\\c""#),
             ("line\nbreak\ttab\u{1}", r#""line\nbreak\ttab\u0001""#),
             ("é", "\"é\""),
+            ("\u{7f}\u{1f}", "\"\u{7f}\\u001f\""),
         ] {
             let mut s = String::new();
             push_json_str(&mut s, raw);

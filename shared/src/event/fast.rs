@@ -102,63 +102,91 @@ impl<'de> Visitor<'de> for HeadersVisitor {
     }
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-        let mut out = Vec::new();
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(16));
         while let Some(name) = map.next_key::<Text<'de>>()? {
             if !is_header_name(name.0.as_bytes()) {
                 return Err(de::Error::custom("header name"));
             }
-            for value in map.next_value::<OneOrMore<'de>>()?.0 {
-                if !is_header_value(value.0.as_bytes()) {
-                    return Err(de::Error::custom("header value"));
-                }
-                out.push((Text(name.0.clone()), value));
-            }
+            map.next_value_seed(Values { name, out: &mut entries })?;
         }
-        Ok(Headers { entries: out, null: false })
+        Ok(Headers { entries, null: false })
     }
 }
 
-/// A header's value: one string or an array of them.
-struct OneOrMore<'a>(Vec<Text<'a>>);
+/// A header's value, one string or an array of them, each pushed straight into the entries
+/// under `name` (checked as `http` checks a value).
+struct Values<'o, 'a> {
+    name: Text<'a>,
+    out: &'o mut Vec<(Text<'a>, Text<'a>)>,
+}
 
-impl<'de: 'a, 'a> Deserialize<'de> for OneOrMore<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(OneOrMoreVisitor)
+impl<'o, 'a> Values<'o, 'a> {
+    fn push<E: de::Error>(&mut self, value: Text<'a>) -> Result<(), E> {
+        if !is_header_value(value.0.as_bytes()) {
+            return Err(E::custom("header value"));
+        }
+        let name = match &self.name.0 {
+            Cow::Borrowed(n) => Text(Cow::Borrowed(*n)),
+            Cow::Owned(n) => Text(Cow::Owned(n.clone())),
+        };
+        self.out.push((name, value));
+        Ok(())
     }
 }
 
-struct OneOrMoreVisitor;
+impl<'de, 'o> de::DeserializeSeed<'de> for Values<'o, 'de> {
+    type Value = ();
 
-impl<'de> Visitor<'de> for OneOrMoreVisitor {
-    type Value = OneOrMore<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, 'o> Visitor<'de> for Values<'o, 'de> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string or an array of strings")
     }
 
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(OneOrMore(vec![Text(Cow::Borrowed(v))]))
+    fn visit_borrowed_str<E: de::Error>(mut self, v: &'de str) -> Result<(), E> {
+        self.push(Text(Cow::Borrowed(v)))
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(OneOrMore(vec![Text(Cow::Owned(v.to_owned()))]))
+    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<(), E> {
+        self.push(Text(Cow::Owned(v.to_owned())))
     }
 
-    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
-        let mut out = Vec::new();
+    fn visit_seq<S: SeqAccess<'de>>(mut self, mut seq: S) -> Result<(), S::Error> {
         while let Some(v) = seq.next_element::<Text<'de>>()? {
-            out.push(v);
+            self.push(v)?;
         }
-        Ok(OneOrMore(out))
+        Ok(())
     }
 }
+
+/// The token characters of RFC 9110 §5.6.2 as a bit set over the ASCII bytes.
+const TOKEN_CHARS: u128 = {
+    let mut set = 0u128;
+    let mut b = 0u8;
+    while b < 128 {
+        if b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+            )
+        {
+            set |= 1 << b;
+        }
+        b += 1;
+    }
+    set
+};
 
 /// `http::HeaderName::from_bytes`'s rule without its allocation: 1 to 65535 token characters
 /// (RFC 9110 §5.6.2), either letter case.
 fn is_header_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name.len() <= 0xffff
-        && name.iter().all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !name.is_empty() && name.len() <= 0xffff && name.iter().all(|&b| b < 128 && TOKEN_CHARS & (1 << b) != 0)
 }
 
 /// `http::HeaderValue::from_bytes`'s rule: visible characters, spaces and tabs, no other

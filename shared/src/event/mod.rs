@@ -103,7 +103,7 @@ fn route_of(arn: &ApiArn, http_method: &str, raw_path: Option<&str>) -> (String,
     let raw = raw_path.unwrap_or("/");
     let path = raw
         .strip_prefix('/')
-        .and_then(|p| p.strip_prefix(arn.stage.as_str()))
+        .and_then(|p| p.strip_prefix(arn.stage()))
         .and_then(|p| p.strip_prefix('/'))
         .map_or_else(|| raw.to_owned(), |p| format!("/{p}"));
     (http_method.to_ascii_uppercase(), path)

@@ -50,20 +50,10 @@ fn json_len(s: &str) -> usize {
             .sum::<usize>()
 }
 
-/// The length of `arn.stage_prefix()` without building it. Its parts are validated ASCII
-/// tokens (see `ApiArn::parse`), so bytes, characters and JSON bytes agree.
+/// The length of `arn.stage_prefix()`. Its parts are validated ASCII tokens (see
+/// `ApiArn::parse`), so bytes, characters and JSON bytes agree.
 pub fn prefix_len(arn: &ApiArn) -> usize {
-    "arn:".len()
-        + arn.partition.len()
-        + ":execute-api:".len()
-        + arn.region.len()
-        + 1
-        + arn.account.len()
-        + 1
-        + arn.api_id.len()
-        + 1
-        + arn.stage.len()
-        + 1
+    arn.stage_prefix().len()
 }
 
 /// An upper bound of the ARN's length in characters (bytes; equal for ASCII).
