@@ -12,13 +12,6 @@ use shared::config::Env;
 use shared::response::AuthorizerResponse;
 use shared::telemetry::StdoutSink;
 
-/// mimalloc instead of glibc's allocator: a warm decision makes a few dozen small
-/// allocations, and glibc's bookkeeping for them was about a tenth of a warm mTLS decision
-/// (callgrind: 71k instructions with glibc, 66k with mimalloc). The benchmark's in-process
-/// figures use the same allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The invocation payload, kept raw so the library parses it once. A payload that is not
 /// JSON is kept as `NotJson` instead of failing in the runtime (which would answer 500):
 /// the library answers it `Unauthorized` like any other malformed event.

@@ -18,12 +18,6 @@ use bench::runtime::{Function, cold_starts, sibling, warm};
 use bench::{Effort, callgrind, inproc, policy, registry};
 use jsonwebtoken::Algorithm;
 
-/// The Lambda binary's allocator (see `authorizer/src/main.rs`), so the in-process figures
-/// measure the allocator that runs in production. The hello-world floor keeps glibc's: it is
-/// the plain `lambda_runtime` function users would otherwise start from.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Debug)]
 struct Options {
     effort: Effort,
