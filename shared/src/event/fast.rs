@@ -102,7 +102,8 @@ impl<'de> Visitor<'de> for HeadersVisitor {
     }
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(16));
+        // serde_json gives no size hint; a hint is never trusted beyond a small capacity.
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(16).min(64));
         while let Some(name) = map.next_key::<Text<'de>>()? {
             if !is_header_name(name.0.as_bytes()) {
                 return Err(de::Error::custom("header name"));
