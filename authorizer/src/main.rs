@@ -50,7 +50,10 @@ fn init_logging(env: &Env) {
 async fn build(env: &Env) -> Result<Authorizer, InitError> {
     let config = AuthorizerConfig::from_env(env)?;
     let registry = match &config.mtls {
-        Some(mtls) => Some(shared::mtls::dynamodb::registry_from_env(mtls, &Env::aws_from_process())?),
+        Some(mtls) => Some(shared::mtls::dynamodb::registry_from_env(
+            mtls,
+            &Env::from_process_vars(&shared::mtls::dynamodb::AWS_VARS),
+        )?),
         None => None,
     };
     Authorizer::from_config(config, registry, Arc::new(StdoutSink)).await

@@ -36,28 +36,16 @@ impl std::fmt::Debug for Env {
     }
 }
 
-/// The `AWS_*` variables the registry client reads (see `mtls::dynamodb::Connection`).
-pub const AWS_VARS: [&str; 8] = [
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_DYNAMODB",
-    "AWS_CA_BUNDLE",
-];
-
 impl Env {
     /// The `AUTHZ_*` variables of this process (others are never looked at).
     pub fn from_process() -> Self {
         Self::from_pairs(std::env::vars().filter(|(k, _)| k.starts_with("AUTHZ_")))
     }
 
-    /// The [`AWS_VARS`] of this process: where the registry is and the credentials to reach
-    /// it, as Lambda sets them.
-    pub fn aws_from_process() -> Self {
-        Self::from_pairs(AWS_VARS.iter().filter_map(|k| std::env::var(k).ok().map(|v| (*k, v))))
+    /// The variables of this process named in `names` (e.g. the `AWS_*` ones the registry
+    /// client reads, `mtls::dynamodb::AWS_VARS`).
+    pub fn from_process_vars(names: &[&str]) -> Self {
+        Self::from_pairs(names.iter().filter_map(|k| std::env::var(k).ok().map(|v| (*k, v))))
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {

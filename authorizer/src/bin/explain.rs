@@ -65,7 +65,7 @@ async fn run(args: Args) -> Result<(), String> {
     let policy = config.policy.clone();
     let registry = match &config.mtls {
         Some(mtls) => Some(
-            shared::mtls::dynamodb::registry_from_env(mtls, &Env::aws_from_process())
+            shared::mtls::dynamodb::registry_from_env(mtls, &Env::from_process_vars(&shared::mtls::dynamodb::AWS_VARS))
                 .map_err(|e| format!("invalid configuration: {e}"))?,
         ),
         None => None,

@@ -126,11 +126,8 @@ impl<'o, 'a> Values<'o, 'a> {
         if !is_header_value(value.0.as_bytes()) {
             return Err(E::custom("header value"));
         }
-        let name = match &self.name.0 {
-            Cow::Borrowed(n) => Text(Cow::Borrowed(*n)),
-            Cow::Owned(n) => Text(Cow::Owned(n.clone())),
-        };
-        self.out.push((name, value));
+        // Borrowed names are copied as references; only an escaped (owned) name is cloned.
+        self.out.push((Text(self.name.0.clone()), value));
         Ok(())
     }
 }

@@ -46,6 +46,19 @@ const AMAZON_ROOTS: &str = include_str!("amazon-trust-services.pem");
 /// and CLI use for the same purpose), e.g. for a TLS-inspecting proxy in front of DynamoDB.
 pub const CA_BUNDLE: &str = "AWS_CA_BUNDLE";
 
+/// Every variable [`Connection::from_env`] reads: what the registry client is given of the
+/// process environment (`Env::from_process_vars`).
+pub const AWS_VARS: [&str; 8] = [
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    CA_BUNDLE,
+];
+
 /// Static credentials and endpoint for a local DynamoDB-compatible server.
 #[derive(Clone, Debug)]
 pub struct LocalEndpoint {
