@@ -12,6 +12,7 @@ pub mod authorizer;
 pub mod config;
 pub mod decision;
 pub mod event;
+mod json;
 pub mod jwt;
 pub mod logging;
 pub mod mtls;

@@ -190,6 +190,60 @@ fn production_and_reference_decoders_agree() {
     assert!(failures.is_empty(), "{} of {checked} decodes disagree:\n{}", failures.len(), failures.join("\n"));
 }
 
+/// The same two decoders on byte-level damage: every fixture with bytes deleted, doubled or
+/// replaced by one JSON gives meaning to, at pseudo-random places (a fixed seed, so a failure
+/// repeats). Whatever the damage, the production decoder must give the reference's answer,
+/// except that it may accept an event the library refuses as malformed (a damaged field the
+/// authorizer never reads); it must never accept what the library refuses for another reason,
+/// nor refuse what the library accepts, nor read a different request.
+#[test]
+fn production_and_reference_decoders_agree_on_damaged_events() {
+    use shared::event::{EVENT_MALFORMED, parse_event, reference};
+    const SPECIALS: &[u8] = b"{}[]\",:\\0-1.eE+ntfu \n\x01\x7f";
+    const PER_EVENT: usize = 400;
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |bound: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        usize::try_from(seed % bound.max(1) as u64).unwrap_or(0)
+    };
+    let (mut checked, mut accepted, mut failures) = (0usize, 0usize, Vec::new());
+    for suite in load_suites() {
+        let config = config(&suite);
+        let event_config = &config.settings.event;
+        for case in &suite.cases {
+            let bytes = &case.event;
+            for _ in 0..PER_EVENT {
+                let at = next(bytes.len());
+                let (head, tail) = bytes.split_at(at);
+                let rest = tail.get(1..).unwrap_or_default();
+                let (label, event) = match next(3) {
+                    0 => ("deleted", [head, rest].concat()),
+                    1 => ("doubled", [head, tail.get(..1).unwrap_or_default(), tail].concat()),
+                    _ => {
+                        let s = SPECIALS[next(SPECIALS.len())];
+                        ("replaced", [head, &[s], rest].concat())
+                    }
+                };
+                checked += 1;
+                let fast = parse_event(&event, event_config);
+                let slow = reference::parse_event(&event, event_config);
+                accepted += usize::from(fast.is_ok());
+                if fast != slow && !(fast.is_ok() && slow == Err(EVENT_MALFORMED)) {
+                    failures.push(format!(
+                        "{} (byte {at} {label}): {}\n  production {fast:?}\n  reference  {slow:?}",
+                        case.name,
+                        String::from_utf8_lossy(&event[at.saturating_sub(20)..(at + 20).min(event.len())]),
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked > 10_000 && accepted > 1_000, "only {checked} damaged events, {accepted} accepted");
+    assert!(failures.is_empty(), "{} of {checked} decodes disagree:\n{}", failures.len(), failures.join("\n"));
+}
+
 /// Sets (or with `None` removes) the value at a `/`-separated path; false when the path is absent.
 fn set_path(v: &mut Value, path: &str, replacement: Option<Value>) -> bool {
     let (parent, last) = path.rsplit_once('/').map_or(("", path), |(p, l)| (p, l));

@@ -1,68 +1,60 @@
-//! The production decoder: one borrowed pass over the event that reads only the fields the
-//! authorizer uses and skips the rest unread.
+//! The production decoder: one borrowed pass over the event (with [`crate::json::Reader`])
+//! that reads only the fields the authorizer uses and skips the rest unread.
 //!
 //! [`super::reference`] (the `aws_lambda_events` types) is the contract; this decoder must
-//! give the same answer on every event the replay suite holds, which the replay test checks.
-//! It exists because the typed parse allocates every field of the event (headers into an
-//! `http::HeaderMap` through an untagged enum, the request context into dozens of `String`s):
-//! on a warm mTLS decision that was over half of the handler's instructions.
+//! give the same answer on every event the replay suite holds, which the replay test checks,
+//! and on thousands of damaged copies of them. It exists because the typed parse allocates
+//! every field of the event (headers into an `http::HeaderMap` through an untagged enum, the
+//! request context into dozens of `String`s), and a borrowed serde pass still spent most of
+//! its time in serde's per-member machinery: on a warm mTLS decision either was over half of
+//! the handler's instructions.
 //!
 //! Where the two differ, this one is stricter where it matters and lenient only on fields
 //! the authorizer never reads:
 //! - the token header named twice in an HTTP API `headers` object with different letter case
 //!   is refused as repeated (the library keeps the last one);
-//! - fields outside the ones listed in [`Event`] are not type-checked (the library refuses,
-//!   say, a numeric `resource`); nothing decided here depends on them;
+//! - fields outside the ones read by [`Event::read`] are checked as JSON, not typed (the
+//!   library refuses, say, a numeric `resource`); nothing decided here depends on them;
 //! - a header value given as an array of byte arrays (which the library's REST header
-//!   decoder accepts) is refused as malformed.
+//!   decoder accepts) is refused as malformed;
+//! - an object the library would also take in array form (serde reads a struct from a
+//!   sequence of its fields) must be an object;
+//! - nesting beyond [`crate::json::MAX_DEPTH`] levels is refused, even in skipped fields.
 
 use std::borrow::Cow;
-use std::fmt;
-
-use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::*;
+use crate::json::{Invalid, Reader, Result as Json};
 use crate::request::PemText;
 
-/// A JSON string, borrowed from the event unless it held escapes.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Text<'a>(Cow<'a, str>);
+type Text<'a> = Cow<'a, str>;
 
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(TextVisitor)
-    }
-}
+/// A string member as read: `None` when absent, `Some(None)` when `null` (a member is read at
+/// most once: see [`once`]).
+type Member<'a> = Option<Option<Text<'a>>>;
 
-struct TextVisitor;
-
-impl<'de> Visitor<'de> for TextVisitor {
-    type Value = Text<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Text(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Text(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Text(Cow::Owned(v)))
-    }
-}
-
-fn text<'a>(t: &'a Option<Text<'_>>) -> Option<&'a str> {
-    t.as_ref().map(|t| t.0.as_ref())
+/// A string member: absent and `null` alike are `None`.
+fn text<'a>(t: &'a Member<'_>) -> Option<&'a str> {
+    t.as_ref().and_then(|t| t.as_deref())
 }
 
 fn owned(t: Option<Text<'_>>) -> String {
-    t.map(|t| t.0.into_owned()).unwrap_or_default()
+    t.map(Cow::into_owned).unwrap_or_default()
+}
+
+/// Reads a member once: a second member of the same name is refused, as serde refuses a
+/// repeated field.
+fn once<T>(slot: &mut Option<T>, value: Json<T>) -> Json<()> {
+    if slot.is_some() {
+        return Err(Invalid);
+    }
+    *slot = Some(value?);
+    Ok(())
+}
+
+/// `null` as `None`, else an object read by `read`.
+fn optional<'a, T>(r: &mut Reader<'a>, read: impl FnOnce(&mut Reader<'a>) -> Json<T>) -> Json<Option<T>> {
+    if r.null()? { Ok(None) } else { read(r).map(Some) }
 }
 
 /// A header object as the library reads it: names to a string or an array of strings; `null`
@@ -74,95 +66,30 @@ struct Headers<'a> {
     null: bool,
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_option(HeadersVisitor)
-    }
-}
-
-struct HeadersVisitor;
-
-impl<'de> Visitor<'de> for HeadersVisitor {
-    type Value = Headers<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a header object")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Headers { entries: Vec::new(), null: true })
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.visit_none()
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-        // serde_json gives no size hint; a hint is never trusted beyond a small capacity.
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(16).min(64));
-        while let Some(name) = map.next_key::<Text<'de>>()? {
-            if !is_header_name(name.0.as_bytes()) {
-                return Err(de::Error::custom("header name"));
-            }
-            map.next_value_seed(Values { name, out: &mut entries })?;
+impl<'a> Headers<'a> {
+    fn read(r: &mut Reader<'a>) -> Json<Self> {
+        if r.null()? {
+            return Ok(Headers { entries: Vec::new(), null: true });
         }
+        let mut entries = Vec::with_capacity(16);
+        r.object(|r, name| {
+            if !is_header_name(name.as_bytes()) {
+                return Err(Invalid);
+            }
+            let mut push = |value: Text<'a>| {
+                if !is_header_value(value.as_bytes()) {
+                    return Err(Invalid);
+                }
+                // Borrowed names are copied as references; only an escaped (owned) name is cloned.
+                entries.push((name.clone(), value));
+                Ok(())
+            };
+            // A header's value: one string or an array of them.
+            if r.peek() == Some(b'[') { r.array(|r| r.string().and_then(&mut push)) } else { r.string().and_then(push) }
+        })?;
         Ok(Headers { entries, null: false })
     }
 }
-
-/// A header's value, one string or an array of them, each pushed straight into the entries
-/// under `name` (checked as `http` checks a value).
-struct Values<'o, 'a> {
-    name: Text<'a>,
-    out: &'o mut Vec<(Text<'a>, Text<'a>)>,
-}
-
-impl<'o, 'a> Values<'o, 'a> {
-    fn push<E: de::Error>(&mut self, value: Text<'a>) -> Result<(), E> {
-        if !is_header_value(value.0.as_bytes()) {
-            return Err(E::custom("header value"));
-        }
-        // Borrowed names are copied as references; only an escaped (owned) name is cloned.
-        self.out.push((Text(self.name.0.clone()), value));
-        Ok(())
-    }
-}
-
-impl<'de, 'o> de::DeserializeSeed<'de> for Values<'o, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, 'o> Visitor<'de> for Values<'o, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string or an array of strings")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(mut self, v: &'de str) -> Result<(), E> {
-        self.push(Text(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<(), E> {
-        self.push(Text(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_seq<S: SeqAccess<'de>>(mut self, mut seq: S) -> Result<(), S::Error> {
-        while let Some(v) = seq.next_element::<Text<'de>>()? {
-            self.push(v)?;
-        }
-        Ok(())
-    }
-}
-
 /// The token characters of RFC 9110 §5.6.2 as a bit set over the ASCII bytes.
 const TOKEN_CHARS: u128 = {
     let mut set = 0u128;
@@ -194,114 +121,147 @@ fn is_header_value(value: &[u8]) -> bool {
     value.iter().fold(true, |ok, &b| ok & (((b >= 0x20) & (b != 0x7f)) | (b == b'\t')))
 }
 
-/// `clientCertPem` left undecoded: a JSON string literal, escapes and all (see [`PemText`]).
-struct PemLiteral<'a>(&'a serde_json::value::RawValue);
+/// The union of the three shapes, only as far as the authorizer reads it. Members not
+/// named here are skipped (checked as JSON, not typed).
+#[derive(Default)]
+struct Event<'a> {
+    kind: Member<'a>,
+    version: Member<'a>,
+    authorization_token: Member<'a>,
+    method_arn: Member<'a>,
+    route_arn: Member<'a>,
+    raw_path: Member<'a>,
+    headers: Option<Headers<'a>>,
+    multi_value_headers: Option<Headers<'a>>,
+    request_context: Option<Option<RequestContext<'a>>>,
+}
 
-impl<'de: 'a, 'a> Deserialize<'de> for PemLiteral<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = <&serde_json::value::RawValue>::deserialize(d)?;
-        if raw.get().starts_with('"') {
-            Ok(PemLiteral(raw))
-        } else {
-            Err(de::Error::custom("clientCertPem: not a string"))
+impl<'a> Event<'a> {
+    fn read(r: &mut Reader<'a>) -> Json<Self> {
+        let mut e = Event::default();
+        r.object(|r, name| match name.as_ref() {
+            "type" => once(&mut e.kind, r.optional_string()),
+            "version" => once(&mut e.version, r.optional_string()),
+            "authorizationToken" => once(&mut e.authorization_token, r.optional_string()),
+            "methodArn" => once(&mut e.method_arn, r.optional_string()),
+            "routeArn" => once(&mut e.route_arn, r.optional_string()),
+            "rawPath" => once(&mut e.raw_path, r.optional_string()),
+            "headers" => once(&mut e.headers, Headers::read(r)),
+            "multiValueHeaders" => once(&mut e.multi_value_headers, Headers::read(r)),
+            "requestContext" => once(&mut e.request_context, optional(r, RequestContext::read)),
+            _ => r.skip(),
+        })?;
+        Ok(e)
+    }
+}
+
+#[derive(Default)]
+struct RequestContext<'a> {
+    /// REST: `identity.clientCert`.
+    identity: Option<Option<Cert<'a>>>,
+    /// HTTP API: `authentication.clientCert`.
+    authentication: Option<Option<Cert<'a>>>,
+    /// HTTP API: `http.method`, `http.path`.
+    http: Option<Option<Http<'a>>>,
+}
+
+impl<'a> RequestContext<'a> {
+    fn read(r: &mut Reader<'a>) -> Json<Self> {
+        let mut c = RequestContext::default();
+        r.object(|r, name| match name.as_ref() {
+            "identity" => once(&mut c.identity, optional(r, Cert::read_holder).map(Option::flatten)),
+            "authentication" => once(&mut c.authentication, optional(r, Cert::read_holder).map(Option::flatten)),
+            "http" => once(&mut c.http, optional(r, Http::read)),
+            _ => r.skip(),
+        })?;
+        Ok(c)
+    }
+}
+
+#[derive(Default)]
+struct Cert<'a> {
+    /// `clientCertPem` left undecoded: a JSON string literal, escapes and all (see [`PemText`]).
+    client_cert_pem: Option<Option<&'a str>>,
+    subject_dn: Member<'a>,
+    issuer_dn: Member<'a>,
+    serial_number: Member<'a>,
+    /// `validity.notBefore`, `validity.notAfter`; the object is required by the library's type.
+    validity: Option<(Member<'a>, Member<'a>)>,
+}
+
+impl<'a> Cert<'a> {
+    /// The object holding `clientCert` (`identity` or `authentication`).
+    fn read_holder(r: &mut Reader<'a>) -> Json<Option<Self>> {
+        let mut cert = None;
+        r.object(|r, name| match name.as_ref() {
+            "clientCert" => once(&mut cert, optional(r, Cert::read)),
+            _ => r.skip(),
+        })?;
+        Ok(cert.flatten())
+    }
+
+    fn read(r: &mut Reader<'a>) -> Json<Self> {
+        let mut c = Cert::default();
+        r.object(|r, name| match name.as_ref() {
+            "clientCertPem" => once(&mut c.client_cert_pem, optional(r, Reader::raw_string)),
+            "subjectDN" => once(&mut c.subject_dn, r.optional_string()),
+            "issuerDN" => once(&mut c.issuer_dn, r.optional_string()),
+            "serialNumber" => once(&mut c.serial_number, r.optional_string()),
+            "validity" => once(&mut c.validity, Cert::read_validity(r)),
+            _ => r.skip(),
+        })?;
+        if c.validity.is_none() {
+            return Err(Invalid);
+        }
+        Ok(c)
+    }
+
+    fn read_validity(r: &mut Reader<'a>) -> Json<(Member<'a>, Member<'a>)> {
+        let (mut not_before, mut not_after) = (None, None);
+        r.object(|r, name| match name.as_ref() {
+            "notBefore" => once(&mut not_before, r.optional_string()),
+            "notAfter" => once(&mut not_after, r.optional_string()),
+            _ => r.skip(),
+        })?;
+        Ok((not_before, not_after))
+    }
+
+    fn into_client_cert(self) -> ClientCert {
+        let (not_before, not_after) = self.validity.unwrap_or_default();
+        ClientCert {
+            pem: self.client_cert_pem.flatten().map_or_else(PemText::default, PemText::from_json_literal),
+            subject_dn: owned(self.subject_dn.flatten()),
+            issuer_dn: owned(self.issuer_dn.flatten()),
+            serial_number: owned(self.serial_number.flatten()),
+            not_before: owned(not_before.flatten()),
+            not_after: owned(not_after.flatten()),
         }
     }
 }
 
-/// The union of the three shapes, only as far as the authorizer reads it.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Event<'a> {
-    #[serde(rename = "type", borrow = "'a", default)]
-    kind: Option<Text<'a>>,
-    #[serde(borrow = "'a", default)]
-    version: Option<Text<'a>>,
-    #[serde(borrow = "'a", default)]
-    authorization_token: Option<Text<'a>>,
-    #[serde(borrow = "'a", default)]
-    method_arn: Option<Text<'a>>,
-    #[serde(borrow = "'a", default)]
-    route_arn: Option<Text<'a>>,
-    #[serde(borrow = "'a", default)]
-    raw_path: Option<Text<'a>>,
-    #[serde(borrow = "'a", default)]
-    headers: Headers<'a>,
-    #[serde(borrow = "'a", default)]
-    multi_value_headers: Headers<'a>,
-    #[serde(borrow = "'a", default)]
-    request_context: Option<RequestContext<'a>>,
-}
-
-#[derive(Deserialize)]
-struct RequestContext<'a> {
-    /// REST: `identity.clientCert`.
-    #[serde(borrow = "'a", default)]
-    identity: Option<CertHolder<'a>>,
-    /// HTTP API: `authentication.clientCert`.
-    #[serde(borrow = "'a", default)]
-    authentication: Option<CertHolder<'a>>,
-    /// HTTP API: `http.method`, `http.path`.
-    #[serde(borrow = "'a", default)]
-    http: Option<Http<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CertHolder<'a> {
-    #[serde(borrow = "'a", default)]
-    client_cert: Option<Cert<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Cert<'a> {
-    #[serde(borrow = "'a", default)]
-    client_cert_pem: Option<PemLiteral<'a>>,
-    #[serde(rename = "subjectDN", borrow = "'a", default)]
-    subject_dn: Option<Text<'a>>,
-    #[serde(rename = "issuerDN", borrow = "'a", default)]
-    issuer_dn: Option<Text<'a>>,
-    #[serde(borrow = "'a", default)]
-    serial_number: Option<Text<'a>>,
-    /// Required by the library's type.
-    #[serde(borrow)]
-    validity: Validity<'a>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Validity<'a> {
-    #[serde(borrow = "'a", default)]
-    not_before: Option<Text<'a>>,
-    #[serde(borrow = "'a", default)]
-    not_after: Option<Text<'a>>,
-}
-
-#[derive(Deserialize)]
+#[derive(Default)]
 struct Http<'a> {
-    #[serde(borrow = "'a", default)]
-    method: Option<Text<'a>>,
-    #[serde(borrow = "'a", default)]
-    path: Option<Text<'a>>,
+    method: Member<'a>,
+    path: Member<'a>,
 }
 
-impl Cert<'_> {
-    fn into_client_cert(self) -> ClientCert {
-        ClientCert {
-            pem: self.client_cert_pem.map_or_else(PemText::default, |raw| PemText::from_json_literal(raw.0.get())),
-            subject_dn: owned(self.subject_dn),
-            issuer_dn: owned(self.issuer_dn),
-            serial_number: owned(self.serial_number),
-            not_before: owned(self.validity.not_before),
-            not_after: owned(self.validity.not_after),
-        }
+impl<'a> Http<'a> {
+    fn read(r: &mut Reader<'a>) -> Json<Self> {
+        let mut h = Http::default();
+        r.object(|r, name| match name.as_ref() {
+            "method" => once(&mut h.method, r.optional_string()),
+            "path" => once(&mut h.path, r.optional_string()),
+            _ => r.skip(),
+        })?;
+        Ok(h)
     }
 }
 
 /// Parses and normalises one authorizer event.
 pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Reason> {
     let json = checked_text(event)?;
-    let e: Event<'_> = match serde_json::from_str(json) {
+    let mut reader = Reader::new(json);
+    let e = match Event::read(&mut reader).and_then(|e| reader.finish().map(|()| e)) {
         Ok(e) => e,
         // Which refusal: the shape probe tells an unknown shape and bad JSON apart, the same
         // way the reference decoder does; a known shape that failed is malformed.
@@ -313,6 +273,8 @@ pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Re
         (None, Some("TOKEN")) => EventShape::RestToken,
         _ => return Err(EVENT_SHAPE_UNKNOWN),
     };
+    let (headers, multi_value_headers) = (e.headers.unwrap_or_default(), e.multi_value_headers.unwrap_or_default());
+    let request_context = e.request_context.flatten();
     match shape {
         EventShape::RestToken => {
             let arn = parse_arn(text(&e.method_arn))?;
@@ -323,28 +285,28 @@ pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Re
             Ok(AuthRequest { shape, method: arn.method.clone(), path: arn.path.clone(), arn, token, client_cert: None })
         }
         EventShape::RestRequest => {
-            let context = e.request_context.ok_or(EVENT_MALFORMED)?;
+            let context = request_context.ok_or(EVENT_MALFORMED)?;
             let arn = parse_arn(text(&e.method_arn))?;
-            check_total(&e.headers)?;
-            check_total(&e.multi_value_headers)?;
+            check_total(&headers)?;
+            check_total(&multi_value_headers)?;
             // `headers` keeps the last value of a repeated header; `multiValueHeaders` has them all.
-            if named(&e.multi_value_headers, config).nth(1).is_some() {
+            if named(&multi_value_headers, config).nth(1).is_some() {
                 return Err(TOKEN_HEADER_REPEATED);
             }
-            let token = token_from(&e.headers, config)?;
-            let client_cert = context.identity.and_then(|i| i.client_cert).map(Cert::into_client_cert);
+            let token = token_from(&headers, config)?;
+            let client_cert = context.identity.flatten().map(Cert::into_client_cert);
             Ok(AuthRequest { shape, method: arn.method.clone(), path: arn.path.clone(), arn, token, client_cert })
         }
         EventShape::HttpV2 => {
-            let context = e.request_context.filter(|_| !e.headers.null).ok_or(EVENT_MALFORMED)?;
+            let context = request_context.filter(|_| !headers.null).ok_or(EVENT_MALFORMED)?;
             // The library's type requires `requestContext.http.method`, a valid method token.
-            let http = context.http.ok_or(EVENT_MALFORMED)?;
+            let http = context.http.flatten().ok_or(EVENT_MALFORMED)?;
             let http_method = text(&http.method).filter(|m| is_method(m.as_bytes())).ok_or(EVENT_MALFORMED)?;
             let arn = parse_arn(text(&e.route_arn))?;
-            check_total(&e.headers)?;
-            let token = token_from(&e.headers, config)?;
+            check_total(&headers)?;
+            let token = token_from(&headers, config)?;
             let (method, path) = route_of(&arn, http_method, text(&http.path).or(text(&e.raw_path)));
-            let client_cert = context.authentication.and_then(|a| a.client_cert).map(Cert::into_client_cert);
+            let client_cert = context.authentication.flatten().map(Cert::into_client_cert);
             Ok(AuthRequest { shape, arn, method, path, token, client_cert })
         }
     }
@@ -357,13 +319,13 @@ fn is_method(m: &[u8]) -> bool {
 
 /// Refuses header sets over API Gateway's 10 KiB of values.
 fn check_total(headers: &Headers<'_>) -> Result<(), Reason> {
-    let total = headers.entries.iter().fold(0usize, |n, (_, v)| n.saturating_add(v.0.len()));
+    let total = headers.entries.iter().fold(0usize, |n, (_, v)| n.saturating_add(v.len()));
     if total > MAX_HEADER_BYTES { Err(HEADERS_TOO_LARGE) } else { Ok(()) }
 }
 
 /// The values of the configured token header, whatever the letter case of its name.
 fn named<'h>(headers: &'h Headers<'_>, config: &'h EventConfig) -> impl Iterator<Item = &'h str> + 'h {
-    headers.entries.iter().filter(|(n, _)| n.0.eq_ignore_ascii_case(&config.token_header)).map(|(_, v)| v.0.as_ref())
+    headers.entries.iter().filter(|(n, _)| n.eq_ignore_ascii_case(&config.token_header)).map(|(_, v)| v.as_ref())
 }
 
 fn token_from(headers: &Headers<'_>, config: &EventConfig) -> Result<Option<String>, Reason> {

@@ -1,0 +1,600 @@
+//! A strict pull reader for the JSON read on every request: the authorizer event.
+//!
+//! It accepts exactly the JSON that `serde_json` accepts (RFC 8259: no comments, no trailing
+//! commas, no control characters in strings, no leading zeros) and decodes strings the way
+//! `serde_json` decodes them into a `str` (a `\u` escape of a UTF-16 surrogate must be one half
+//! of a pair). What it does not do is build anything: the caller walks objects and arrays
+//! member by member, takes the strings it wants (borrowed from the input unless they hold
+//! escapes) and skips the rest without decoding them. Skipped strings are checked the way
+//! `serde_json` checks an ignored string (escapes well formed, surrogates not paired up).
+//!
+//! Nesting is limited to [`MAX_DEPTH`] levels, skipped values included (`serde_json` limits
+//! only the values it builds; API Gateway events nest five levels deep).
+//!
+//! Why not `serde_json`: a borrowed serde pass over a 2.5 KB event was half of a warm mTLS
+//! decision; here long strings (a token, a certificate) are scanned with `memchr` (SIMD).
+//! `tests/tests/replay.rs` checks that the decoder built on this reader agrees with the
+//! `aws_lambda_events` types, and the tests below that it accepts what `serde_json` accepts.
+
+use std::borrow::Cow;
+
+/// The input is not JSON, or not the JSON the caller expected at this point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Invalid;
+
+pub type Result<T> = std::result::Result<T, Invalid>;
+
+/// Objects and arrays nested deeper than this are refused.
+pub const MAX_DEPTH: usize = 128;
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Per byte of `word`, the high bit set where the byte is `"`, `\` or below 0x20 (exact for
+/// the lowest such byte, which is the only one used).
+fn specials(word: u64) -> u64 {
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    (zero(quote) | zero(backslash) | word.wrapping_sub(ONES * 0x20) & !word) & HIGHS
+}
+
+/// Bytes scanned eight at a time before a string is taken for long.
+const SHORT: usize = 32;
+
+/// Where the next `"`, `\` or control character is, from `from` on. Most strings in an event
+/// are short: the first [`SHORT`] bytes are scanned eight at a time (reading on past the
+/// string's end, inside the input). Past that, `memchr` (SIMD) finds the quote or backslash
+/// and one branch-free pass, which the compiler vectorises, looks for control characters
+/// before it.
+fn next_special(bytes: &[u8], from: usize) -> Option<usize> {
+    let rest = bytes.get(from..)?;
+    let mut at = 0;
+    while at < SHORT {
+        let Some(chunk) = rest.get(at..at + 8) else {
+            let tail = rest.get(at..)?.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            return tail.map(|i| from + at + i);
+        };
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let hits = specials(u64::from_le_bytes(word));
+        if hits != 0 {
+            return Some(from + at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let long = rest.get(SHORT..)?;
+    let stop = memchr::memchr2(b'"', b'\\', long)?;
+    let span = long.get(..stop)?;
+    if span.iter().fold(false, |control, &b| control | (b < 0x20)) {
+        return span.iter().position(|&b| b < 0x20).map(|i| from + SHORT + i);
+    }
+    Some(from + SHORT + stop)
+}
+
+fn hex(b: u8) -> Option<u16> {
+    match b {
+        b'0'..=b'9' => Some(u16::from(b - b'0')),
+        b'a'..=b'f' => Some(u16::from(b - b'a' + 10)),
+        b'A'..=b'F' => Some(u16::from(b - b'A' + 10)),
+        _ => None,
+    }
+}
+
+/// A reader over one JSON text.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    text: &'a str,
+    pos: usize,
+    depth: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Self { text, pos: 0, depth: 0 }
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    fn at(&self, i: usize) -> Option<u8> {
+        self.bytes().get(i).copied()
+    }
+
+    /// The next byte that is not whitespace, not consumed.
+    pub fn peek(&mut self) -> Option<u8> {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.at(self.pos) {
+            self.pos += 1;
+        }
+        self.at(self.pos)
+    }
+
+    fn expect(&mut self, b: u8) -> Result<()> {
+        if self.peek() == Some(b) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(Invalid)
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<()> {
+        if self.bytes().get(self.pos..self.pos + word.len()) == Some(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(Invalid)
+        }
+    }
+
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH { Err(Invalid) } else { Ok(()) }
+    }
+
+    /// Consumes `null` if that is the next value.
+    pub fn null(&mut self) -> Result<bool> {
+        if self.peek() == Some(b'n') {
+            self.literal(b"null")?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Only whitespace is left.
+    pub fn finish(mut self) -> Result<()> {
+        if self.peek().is_none() { Ok(()) } else { Err(Invalid) }
+    }
+
+    /// A string, decoded: borrowed from the input unless it holds escapes.
+    pub fn string(&mut self) -> Result<Cow<'a, str>> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        let end = next_special(self.bytes(), start).ok_or(Invalid)?;
+        let piece = self.text.get(start..end).ok_or(Invalid)?;
+        match self.at(end) {
+            Some(b'"') => {
+                self.pos = end + 1;
+                Ok(Cow::Borrowed(piece))
+            }
+            Some(b'\\') => {
+                let mut out = String::with_capacity(piece.len() + 16);
+                out.push_str(piece);
+                self.pos = end;
+                self.escaped(&mut out)?;
+                Ok(Cow::Owned(out))
+            }
+            _ => Err(Invalid),
+        }
+    }
+
+    /// The rest of a string from a backslash at `self.pos`, decoded into `out`.
+    fn escaped(&mut self, out: &mut String) -> Result<()> {
+        loop {
+            match self.at(self.pos) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    self.escape(out)?;
+                }
+                _ => return Err(Invalid),
+            }
+            let end = next_special(self.bytes(), self.pos).ok_or(Invalid)?;
+            out.push_str(self.text.get(self.pos..end).ok_or(Invalid)?);
+            self.pos = end;
+        }
+    }
+
+    fn escape(&mut self, out: &mut String) -> Result<()> {
+        let b = self.at(self.pos).ok_or(Invalid)?;
+        self.pos += 1;
+        let c = match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => self.unicode()?,
+            _ => return Err(Invalid),
+        };
+        out.push(c);
+        Ok(())
+    }
+
+    /// Four hex digits after `\u`.
+    fn hex4(&mut self) -> Result<u16> {
+        let digits = self.bytes().get(self.pos..self.pos + 4).ok_or(Invalid)?;
+        let n = digits.iter().try_fold(0u16, |n, &d| hex(d).map(|v| n << 4 | v)).ok_or(Invalid)?;
+        self.pos += 4;
+        Ok(n)
+    }
+
+    /// A `\u` escape as `serde_json` decodes it into a `str`: a surrogate must be the leading
+    /// half of a pair whose trailing half follows as another `\u` escape.
+    fn unicode(&mut self) -> Result<char> {
+        let n = self.hex4()?;
+        match n {
+            0xD800..=0xDBFF => {
+                self.literal(b"\\u")?;
+                let low = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&low) {
+                    return Err(Invalid);
+                }
+                let c = 0x1_0000 + ((u32::from(n) - 0xD800) << 10 | (u32::from(low) - 0xDC00));
+                char::from_u32(c).ok_or(Invalid)
+            }
+            0xDC00..=0xDFFF => Err(Invalid),
+            _ => char::from_u32(u32::from(n)).ok_or(Invalid),
+        }
+    }
+
+    /// A string literal as it appears in the input, quotes and escapes included, checked the
+    /// way a skipped string is.
+    pub fn raw_string(&mut self) -> Result<&'a str> {
+        if self.peek() != Some(b'"') {
+            return Err(Invalid);
+        }
+        let start = self.pos;
+        self.skip_string()?;
+        self.text.get(start..self.pos).ok_or(Invalid)
+    }
+
+    /// Skips a string as `serde_json` ignores one: escapes must be well formed, `\u` escapes
+    /// are not checked for surrogate pairs.
+    fn skip_string(&mut self) -> Result<()> {
+        self.expect(b'"')?;
+        loop {
+            let at = next_special(self.bytes(), self.pos).ok_or(Invalid)?;
+            self.pos = at + 1;
+            match self.at(at) {
+                Some(b'"') => return Ok(()),
+                Some(b'\\') => match self.at(self.pos) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.pos += 1,
+                    Some(b'u') => {
+                        self.pos += 1;
+                        self.hex4()?;
+                    }
+                    _ => return Err(Invalid),
+                },
+                _ => return Err(Invalid),
+            }
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.at(self.pos) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// A number as RFC 8259 writes one; the text, unconverted.
+    fn number(&mut self) -> Result<&'a str> {
+        let start = self.pos;
+        if self.at(self.pos) == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.at(self.pos) {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(Invalid),
+        }
+        if self.at(self.pos) == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(Invalid);
+            }
+        }
+        if let Some(b'e' | b'E') = self.at(self.pos) {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.at(self.pos) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(Invalid);
+            }
+        }
+        self.text.get(start..self.pos).ok_or(Invalid)
+    }
+
+    /// Skips one value of any type, checking it as `serde_json` checks an ignored value.
+    pub fn skip(&mut self) -> Result<()> {
+        let base = self.depth;
+        // Bit `n` is set while the container `n` levels below `base` is an object.
+        let mut objects: u128 = 0;
+        loop {
+            // A value.
+            match self.peek().ok_or(Invalid)? {
+                open @ (b'{' | b'[') => {
+                    self.pos += 1;
+                    self.enter()?;
+                    let level = self.depth - base - 1;
+                    let close = if open == b'{' { b'}' } else { b']' };
+                    if open == b'{' {
+                        objects |= 1 << level;
+                    } else {
+                        objects &= !(1 << level);
+                    }
+                    if self.peek() != Some(close) {
+                        if open == b'{' {
+                            self.skip_string()?;
+                            self.expect(b':')?;
+                        }
+                        continue;
+                    }
+                    self.pos += 1;
+                    self.depth -= 1;
+                }
+                b'"' => self.skip_string()?,
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                _ => {
+                    self.number()?;
+                }
+            }
+            // After a value: close finished containers, or go on after a comma.
+            loop {
+                if self.depth == base {
+                    return Ok(());
+                }
+                let object = objects >> (self.depth - base - 1) & 1 == 1;
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        if object {
+                            self.skip_string()?;
+                            self.expect(b':')?;
+                        }
+                        break;
+                    }
+                    Some(b'}') if object => {}
+                    Some(b']') if !object => {}
+                    _ => return Err(Invalid),
+                }
+                self.pos += 1;
+                self.depth -= 1;
+            }
+        }
+    }
+
+    /// Walks an object: `member` is called with each name and must read or skip its value.
+    pub fn object(&mut self, mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Result<()>) -> Result<()> {
+        self.expect(b'{')?;
+        self.enter()?;
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                let name = self.string()?;
+                self.expect(b':')?;
+                member(self, name)?;
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(Invalid),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// Walks an array: `element` is called for each element and must read or skip it.
+    pub fn array(&mut self, mut element: impl FnMut(&mut Self) -> Result<()>) -> Result<()> {
+        self.expect(b'[')?;
+        self.enter()?;
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                element(self)?;
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b']') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(Invalid),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// `null` as `None`, else a string.
+    pub fn optional_string(&mut self) -> Result<Option<Cow<'a, str>>> {
+        if self.null()? { Ok(None) } else { self.string().map(Some) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::de::IgnoredAny;
+
+    use super::*;
+
+    fn skips(text: &str) -> bool {
+        let mut r = Reader::new(text);
+        r.skip().is_ok() && r.finish().is_ok()
+    }
+
+    fn serde_accepts(text: &str) -> bool {
+        serde_json::from_str::<IgnoredAny>(text).is_ok()
+    }
+
+    fn decoded(text: &str) -> Option<String> {
+        let mut r = Reader::new(text);
+        let s = r.string().ok()?;
+        r.finish().ok()?;
+        Some(s.into_owned())
+    }
+
+    const DOCUMENTS: &[&str] = &[
+        r#"{"a":1,"b":[true,false,null,"x",-0.5e+3,{"c":{}},[]],"d":"\u00e9\ud83d\ude00\n\"\\\/"}"#,
+        " [ 1 , 2 ] ",
+        "0",
+        "-0",
+        "1E5",
+        "12.5e-1",
+        r#""""#,
+        "{}",
+        "[[[]]]",
+        r#"{"a":{"b":{"c":[1,{"d":null}]}}}"#,
+        r#""\ud800""#,
+        r#""\udc00x""#,
+        r#""é ☃ 😀""#,
+        "01",
+        "1.",
+        ".5",
+        "-",
+        "1e",
+        "1e+",
+        "+1",
+        "[1,]",
+        r#"{"a":1,}"#,
+        r#"{"a"}"#,
+        r#"{"a" 1}"#,
+        "{1:2}",
+        "[1 2]",
+        "tru",
+        "truex",
+        "nul",
+        "\"a\u{1}b\"",
+        "\"a\tb\"",
+        r#""\x""#,
+        r#""\u12""#,
+        r#""\u12g4""#,
+        r#""abc"#,
+        "",
+        " ",
+        "[",
+        "]",
+        "{",
+        r#"{"a":1"#,
+        r#"{"a":1}}"#,
+        "[1]x",
+        "NaN",
+        "Infinity",
+        "// c\n1",
+        "\u{feff}1",
+    ];
+
+    #[test]
+    fn accepts_what_serde_json_accepts() {
+        for doc in DOCUMENTS {
+            assert_eq!(skips(doc), serde_accepts(doc), "{doc:?}");
+        }
+    }
+
+    /// Every document above with each byte deleted, doubled or replaced by a byte that JSON
+    /// gives meaning to: the reader and `serde_json` still agree.
+    #[test]
+    fn agrees_with_serde_json_on_mutations() {
+        let specials = b"{}[]\",:\\0-1.eE+ntfu \n\x01";
+        let mut checked = 0;
+        for doc in DOCUMENTS {
+            let bytes = doc.as_bytes();
+            for i in 0..bytes.len() {
+                let mut variants = vec![[&bytes[..i], &bytes[i + 1..]].concat()];
+                variants.push([&bytes[..=i], &bytes[i..]].concat());
+                for &s in specials {
+                    variants.push([&bytes[..i], &[s], &bytes[i + 1..]].concat());
+                }
+                for v in variants {
+                    if let Ok(text) = std::str::from_utf8(&v) {
+                        assert_eq!(skips(text), serde_accepts(text), "{text:?}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 5000, "{checked}");
+    }
+
+    #[test]
+    fn decodes_strings_as_serde_json_does() {
+        for doc in [
+            r#""plain""#,
+            r#""a\"b\\c\/d\b\f\n\r\t""#,
+            r#""\u0041\u00e9\u2603\ud83d\ude00""#,
+            r#""\ud800""#,
+            r#""\ud800\u0041""#,
+            r#""\udc00""#,
+            r#""\ud800\ud800""#,
+            r#""\ud800x""#,
+            r#""x\u0000y""#,
+            "\"é\\n😀\"",
+            r#""\q""#,
+            r#""unterminated"#,
+        ] {
+            assert_eq!(decoded(doc), serde_json::from_str::<String>(doc).ok(), "{doc}");
+        }
+        let mut r = Reader::new(r#""no escapes""#);
+        assert!(matches!(r.string(), Ok(Cow::Borrowed("no escapes"))));
+    }
+
+    #[test]
+    fn long_strings_find_their_end_in_every_position() {
+        for len in 0..80 {
+            for special in ["\\n", "\\u00e9", "é"] {
+                for at in 0..=len {
+                    let body = format!("{}{special}{}", "a".repeat(at), "b".repeat(len - at));
+                    let doc = format!("\"{body}\"");
+                    assert_eq!(decoded(&doc), serde_json::from_str::<String>(&doc).ok(), "{doc}");
+                    assert!(skips(&doc), "{doc}");
+                    let control = format!("\"{}\u{1f}{}\"", "a".repeat(at), "b".repeat(len - at));
+                    assert_eq!(decoded(&control), None);
+                    assert!(!skips(&control));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn walks_objects_and_arrays() {
+        let mut r = Reader::new(r#" {"a": "x", "skip": {"n": [1, {"m": "\u0041"}]}, "list": ["p", "q"], "z": null} "#);
+        let mut seen = Vec::new();
+        let walked = r.object(|r, name| match name.as_ref() {
+            "a" => r.string().map(|s| seen.push(s.into_owned())),
+            "list" => r.array(|r| r.string().map(|s| seen.push(s.into_owned()))),
+            "z" => r.optional_string().map(|s| assert!(s.is_none())),
+            _ => r.skip(),
+        });
+        assert_eq!(walked, Ok(()));
+        assert_eq!(r.finish(), Ok(()));
+        assert_eq!(seen, ["x", "p", "q"]);
+        let mut r = Reader::new(r#"{"pem": "a\nb\u0041", "n": 1}"#);
+        let mut raw = "";
+        let walked = r.object(|r, name| if name == "pem" { r.raw_string().map(|s| raw = s) } else { r.skip() });
+        assert_eq!(walked, Ok(()));
+        assert_eq!(raw, r#""a\nb\u0041""#);
+    }
+
+    #[test]
+    fn nesting_is_limited() {
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(skips(&ok));
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert!(!skips(&deep));
+        let objects = format!("{}1{}", r#"{"a":"#.repeat(MAX_DEPTH), "}".repeat(MAX_DEPTH));
+        assert!(skips(&objects));
+        let mut r = Reader::new(&deep);
+        assert_eq!(r.array(|r| r.skip()), Err(Invalid));
+    }
+}
