@@ -371,41 +371,30 @@ impl<'a> Reader<'a> {
 
     /// Walks an object: `member` is called with each name and must read or skip its value.
     pub fn object(&mut self, mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Result<()>) -> Result<()> {
-        self.expect(b'{')?;
-        self.enter()?;
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-        } else {
-            loop {
-                let name = self.string()?;
-                self.expect(b':')?;
-                member(self, name)?;
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b'}') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(Invalid),
-                }
-            }
-        }
-        self.depth -= 1;
-        Ok(())
+        self.container(b'{', b'}', |r| {
+            let name = r.string()?;
+            r.expect(b':')?;
+            member(r, name)
+        })
     }
 
     /// Walks an array: `element` is called for each element and must read or skip it.
-    pub fn array(&mut self, mut element: impl FnMut(&mut Self) -> Result<()>) -> Result<()> {
-        self.expect(b'[')?;
+    pub fn array(&mut self, element: impl FnMut(&mut Self) -> Result<()>) -> Result<()> {
+        self.container(b'[', b']', element)
+    }
+
+    /// `open`, items separated by commas, `close`.
+    fn container(&mut self, open: u8, close: u8, mut item: impl FnMut(&mut Self) -> Result<()>) -> Result<()> {
+        self.expect(open)?;
         self.enter()?;
-        if self.peek() == Some(b']') {
+        if self.peek() == Some(close) {
             self.pos += 1;
         } else {
             loop {
-                element(self)?;
+                item(self)?;
                 match self.peek() {
                     Some(b',') => self.pos += 1,
-                    Some(b']') => {
+                    Some(b) if b == close => {
                         self.pos += 1;
                         break;
                     }
