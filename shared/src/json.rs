@@ -328,8 +328,7 @@ impl<'a> Reader<'a> {
                     }
                     if self.peek() != Some(close) {
                         if open == b'{' {
-                            self.skip_string()?;
-                            self.expect(b':')?;
+                            self.skip_name()?;
                         }
                         continue;
                     }
@@ -354,8 +353,7 @@ impl<'a> Reader<'a> {
                     Some(b',') => {
                         self.pos += 1;
                         if object {
-                            self.skip_string()?;
-                            self.expect(b':')?;
+                            self.skip_name()?;
                         }
                         break;
                     }
@@ -367,6 +365,12 @@ impl<'a> Reader<'a> {
                 self.depth -= 1;
             }
         }
+    }
+
+    /// A member's name and its colon.
+    fn skip_name(&mut self) -> Result<()> {
+        self.skip_string()?;
+        self.expect(b':')
     }
 
     /// Walks an object: `member` is called with each name and must read or skip its value.
@@ -406,9 +410,9 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// `null` as `None`, else a string.
-    pub fn optional_string(&mut self) -> Result<Option<Cow<'a, str>>> {
-        if self.null()? { Ok(None) } else { self.string().map(Some) }
+    /// `null` as `None`, else the value `read` reads.
+    pub fn optional<T>(&mut self, read: impl FnOnce(&mut Self) -> Result<T>) -> Result<Option<T>> {
+        if self.null()? { Ok(None) } else { read(self).map(Some) }
     }
 }
 
@@ -562,7 +566,7 @@ mod tests {
         let walked = r.object(|r, name| match name.as_ref() {
             "a" => r.string().map(|s| seen.push(s.into_owned())),
             "list" => r.array(|r| r.string().map(|s| seen.push(s.into_owned()))),
-            "z" => r.optional_string().map(|s| assert!(s.is_none())),
+            "z" => r.optional(Reader::string).map(|s| assert!(s.is_none())),
             _ => r.skip(),
         });
         assert_eq!(walked, Ok(()));

@@ -52,11 +52,6 @@ fn once<T>(slot: &mut Option<T>, value: Json<T>) -> Json<()> {
     Ok(())
 }
 
-/// `null` as `None`, else an object read by `read`.
-fn optional<'a, T>(r: &mut Reader<'a>, read: impl FnOnce(&mut Reader<'a>) -> Json<T>) -> Json<Option<T>> {
-    if r.null()? { Ok(None) } else { read(r).map(Some) }
-}
-
 /// A header object as the library reads it: names to a string or an array of strings; `null`
 /// for the whole object is an empty one. Names and values are checked as `http` checks them.
 #[derive(Debug, Default)]
@@ -90,6 +85,7 @@ impl<'a> Headers<'a> {
         Ok(Headers { entries, null: false })
     }
 }
+
 /// The token characters of RFC 9110 §5.6.2 as a bit set over the ASCII bytes.
 const TOKEN_CHARS: u128 = {
     let mut set = 0u128;
@@ -140,15 +136,15 @@ impl<'a> Event<'a> {
     fn read(r: &mut Reader<'a>) -> Json<Self> {
         let mut e = Event::default();
         r.object(|r, name| match name.as_ref() {
-            "type" => once(&mut e.kind, r.optional_string()),
-            "version" => once(&mut e.version, r.optional_string()),
-            "authorizationToken" => once(&mut e.authorization_token, r.optional_string()),
-            "methodArn" => once(&mut e.method_arn, r.optional_string()),
-            "routeArn" => once(&mut e.route_arn, r.optional_string()),
-            "rawPath" => once(&mut e.raw_path, r.optional_string()),
+            "type" => once(&mut e.kind, r.optional(Reader::string)),
+            "version" => once(&mut e.version, r.optional(Reader::string)),
+            "authorizationToken" => once(&mut e.authorization_token, r.optional(Reader::string)),
+            "methodArn" => once(&mut e.method_arn, r.optional(Reader::string)),
+            "routeArn" => once(&mut e.route_arn, r.optional(Reader::string)),
+            "rawPath" => once(&mut e.raw_path, r.optional(Reader::string)),
             "headers" => once(&mut e.headers, Headers::read(r)),
             "multiValueHeaders" => once(&mut e.multi_value_headers, Headers::read(r)),
-            "requestContext" => once(&mut e.request_context, optional(r, RequestContext::read)),
+            "requestContext" => once(&mut e.request_context, r.optional(RequestContext::read)),
             _ => r.skip(),
         })?;
         Ok(e)
@@ -169,9 +165,9 @@ impl<'a> RequestContext<'a> {
     fn read(r: &mut Reader<'a>) -> Json<Self> {
         let mut c = RequestContext::default();
         r.object(|r, name| match name.as_ref() {
-            "identity" => once(&mut c.identity, optional(r, Cert::read_holder).map(Option::flatten)),
-            "authentication" => once(&mut c.authentication, optional(r, Cert::read_holder).map(Option::flatten)),
-            "http" => once(&mut c.http, optional(r, Http::read)),
+            "identity" => once(&mut c.identity, r.optional(Cert::read_holder).map(Option::flatten)),
+            "authentication" => once(&mut c.authentication, r.optional(Cert::read_holder).map(Option::flatten)),
+            "http" => once(&mut c.http, r.optional(Http::read)),
             _ => r.skip(),
         })?;
         Ok(c)
@@ -194,7 +190,7 @@ impl<'a> Cert<'a> {
     fn read_holder(r: &mut Reader<'a>) -> Json<Option<Self>> {
         let mut cert = None;
         r.object(|r, name| match name.as_ref() {
-            "clientCert" => once(&mut cert, optional(r, Cert::read)),
+            "clientCert" => once(&mut cert, r.optional(Cert::read)),
             _ => r.skip(),
         })?;
         Ok(cert.flatten())
@@ -203,10 +199,10 @@ impl<'a> Cert<'a> {
     fn read(r: &mut Reader<'a>) -> Json<Self> {
         let mut c = Cert::default();
         r.object(|r, name| match name.as_ref() {
-            "clientCertPem" => once(&mut c.client_cert_pem, optional(r, Reader::raw_string)),
-            "subjectDN" => once(&mut c.subject_dn, r.optional_string()),
-            "issuerDN" => once(&mut c.issuer_dn, r.optional_string()),
-            "serialNumber" => once(&mut c.serial_number, r.optional_string()),
+            "clientCertPem" => once(&mut c.client_cert_pem, r.optional(Reader::raw_string)),
+            "subjectDN" => once(&mut c.subject_dn, r.optional(Reader::string)),
+            "issuerDN" => once(&mut c.issuer_dn, r.optional(Reader::string)),
+            "serialNumber" => once(&mut c.serial_number, r.optional(Reader::string)),
             "validity" => once(&mut c.validity, Cert::read_validity(r)),
             _ => r.skip(),
         })?;
@@ -219,8 +215,8 @@ impl<'a> Cert<'a> {
     fn read_validity(r: &mut Reader<'a>) -> Json<(Member<'a>, Member<'a>)> {
         let (mut not_before, mut not_after) = (None, None);
         r.object(|r, name| match name.as_ref() {
-            "notBefore" => once(&mut not_before, r.optional_string()),
-            "notAfter" => once(&mut not_after, r.optional_string()),
+            "notBefore" => once(&mut not_before, r.optional(Reader::string)),
+            "notAfter" => once(&mut not_after, r.optional(Reader::string)),
             _ => r.skip(),
         })?;
         Ok((not_before, not_after))
@@ -249,8 +245,8 @@ impl<'a> Http<'a> {
     fn read(r: &mut Reader<'a>) -> Json<Self> {
         let mut h = Http::default();
         r.object(|r, name| match name.as_ref() {
-            "method" => once(&mut h.method, r.optional_string()),
-            "path" => once(&mut h.path, r.optional_string()),
+            "method" => once(&mut h.method, r.optional(Reader::string)),
+            "path" => once(&mut h.path, r.optional(Reader::string)),
             _ => r.skip(),
         })?;
         Ok(h)
