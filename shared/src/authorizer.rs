@@ -14,7 +14,7 @@ use base64::Engine as _;
 use crate::config::{ConfigError, Env};
 use crate::decision::{Identity, Outcome, Reason, Rejection};
 use crate::event::{EventConfig, parse_event};
-use crate::jwt::{JwtConfig, JwtInitError, JwtVerifier};
+use crate::jwt::{JwtConfig, JwtInitError, JwtVerifier, KeptClaims};
 use crate::mtls::{ClientRegistry, MtlsConfig, MtlsVerifier};
 use crate::policy::{Policy, PolicyVerdict};
 use crate::request::{AuthRequest, EventShape};
@@ -162,13 +162,18 @@ impl Authorizer {
         Ok(Self::new(config.settings, jwt, mtls, config.policy, metrics))
     }
 
+    /// Puts the parts together. The JWT verifier is told which claims the policy tests, so
+    /// identities carry those and no others.
     pub fn new(
         settings: Settings,
-        jwt: Option<JwtVerifier>,
+        mut jwt: Option<JwtVerifier>,
         mtls: Option<MtlsVerifier>,
         policy: Policy,
         metrics: Arc<dyn MetricsSink>,
     ) -> Self {
+        if let Some(verifier) = &mut jwt {
+            verifier.keep_claims(KeptClaims::Named(policy.claim_names()));
+        }
         Self { settings, jwt, mtls, policy, metrics }
     }
 

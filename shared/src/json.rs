@@ -277,8 +277,18 @@ impl<'a> Reader<'a> {
         self.pos - start
     }
 
+    /// `true` or `false`.
+    pub fn boolean(&mut self) -> Result<bool> {
+        match self.peek() {
+            Some(b't') => self.literal(b"true").map(|()| true),
+            Some(b'f') => self.literal(b"false").map(|()| false),
+            _ => Err(Invalid),
+        }
+    }
+
     /// A number as RFC 8259 writes one; the text, unconverted.
-    fn number(&mut self) -> Result<&'a str> {
+    pub fn number(&mut self) -> Result<&'a str> {
+        self.peek();
         let start = self.pos;
         if self.at(self.pos) == Some(b'-') {
             self.pos += 1;

@@ -290,6 +290,46 @@ async fn fixture_events_through_the_pipeline_with_events_policy_toml() {
     }
 }
 
+/// Claim conditions through the whole pipeline: the authorizer tells the verifier which
+/// claims its policy tests, and those reach the policy from a real token.
+#[tokio::test]
+async fn claim_conditions_see_the_token_claims_through_the_pipeline() {
+    let policy = std::env::temp_dir().join(format!("authz-claims-policy-{}.toml", std::process::id()));
+    std::fs::write(
+        &policy,
+        r#"
+[[rule]]
+name = "this-jti"
+auth = "jwt"
+principals = ["jwt-client:orders-frontend"]
+claims = { jti = "f1d0c6e2", iat = 1789999940 }
+routes = ["GET /orders/{id}"]
+
+[[rule]]
+name = "other-jti"
+auth = "jwt"
+principals = ["jwt-client:orders-frontend"]
+claims = { jti = "another" }
+routes = ["DELETE /orders/{id}"]
+"#,
+    )
+    .unwrap();
+    let mut env = base_env();
+    env.retain(|(k, _)| k != "AUTHZ_POLICY_FILE");
+    env.push(("AUTHZ_POLICY_FILE".to_owned(), policy.to_string_lossy().into_owned()));
+    let config = AuthorizerConfig::from_env(&Env::from_pairs(env)).unwrap();
+    let authorizer = Authorizer::from_config(config, None, Arc::new(NullSink)).await.unwrap();
+    std::fs::remove_file(&policy).unwrap();
+    let user = "http-v2/allow-jwt.json";
+    for (method, outcome, rule) in [("GET", Outcome::Allow, Some("this-jti")), ("DELETE", Outcome::Deny, None)] {
+        let v = authorizer.evaluate(&event_for(user, method, "/orders/42"), REPLAY_NOW).await;
+        assert_eq!((v.outcome, v.policy.as_ref().and_then(|p| p.rule.as_deref())), (outcome, rule), "{method}");
+        // The identity carries the claims the policy names, and no others.
+        let claims = v.identity.jwt.as_ref().map(|j| Value::Object(j.claims.clone()));
+        assert_eq!(claims, Some(json!({"jti": "f1d0c6e2", "iat": 1789999940})), "{method}");
+    }
+}
+
 #[track_caller]
 fn check_load(text: &str, expected: &str) {
     match Policy::from_toml_str(text, "p.toml") {

@@ -1,55 +1,75 @@
 //! Claim checks after the signature is verified (RFC 7519, RFC 8725, RFC 9068, Cognito), and
 //! the identity the policy step receives.
 
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use super::config::{IssuerConfig, TokenKind};
+use super::json::{Json, Object};
 use super::reasons::*;
 use crate::decision::{JwtIdentity, Reason};
 
-/// Claims that, when present, must be strings.
-const STRING_CLAIMS: [&str; 7] = ["iss", "sub", "client_id", "azp", "token_use", "jti", "scope"];
-/// NumericDate claims.
-const TIME_CLAIMS: [&str; 3] = ["exp", "nbf", "iat"];
-
-fn numeric_date(v: &Value) -> Option<f64> {
-    v.as_f64().filter(|f| f.is_finite())
+/// Which of a token's top-level string, number and boolean claims its identity carries for
+/// the policy's claim conditions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum KeptClaims {
+    /// All of them (a verifier used without a policy, as in the library's tests).
+    #[default]
+    All,
+    /// Only these names: the ones the policy's rules test (the authorizer sets this).
+    Named(Vec<String>),
 }
 
-fn string_list(v: &Value) -> Option<Vec<&str>> {
-    v.as_array()?.iter().map(Value::as_str).collect()
-}
-
-/// `aud`: a string or an array of strings.
-fn audiences(v: &Value) -> Option<Vec<&str>> {
-    match v {
-        Value::String(s) => Some(vec![s.as_str()]),
-        other => string_list(other),
+impl KeptClaims {
+    fn keeps(&self, name: &str) -> bool {
+        match self {
+            KeptClaims::All => true,
+            KeptClaims::Named(names) => names.iter().any(|n| n == name),
+        }
     }
 }
 
-/// Rejects any claim we read whose JSON type is wrong, before any of them is interpreted.
-fn check_types(issuer: &IssuerConfig, claims: &Map<String, Value>) -> Result<(), Reason> {
-    let bad_type = |name: &str, ok: fn(&Value) -> bool| claims.get(name).is_some_and(|v| !ok(v));
-    let numeric = |v: &Value| numeric_date(v).is_some();
-    let string = |v: &Value| v.is_string();
-    let strings = |v: &Value| string_list(v).is_some();
-    let string_or_strings = |v: &Value| v.is_string() || string_list(v).is_some();
-    let cnf = |v: &Value| v.as_object().is_some_and(|o| o.get("x5t#S256").is_none_or(Value::is_string));
-    if TIME_CLAIMS.iter().any(|c| bad_type(c, numeric))
-        || STRING_CLAIMS.iter().any(|c| bad_type(c, string))
-        || bad_type("aud", string_or_strings)
-        || bad_type("scp", string_or_strings)
-        || bad_type(&issuer.groups_claim, strings)
-        || bad_type(&issuer.principal_claim, string)
-        || bad_type("cnf", cnf)
-    {
-        return Err(JWT_CLAIM_TYPE);
+fn numeric_date(v: &Json<'_>) -> Option<f64> {
+    v.as_f64().filter(|f| f.is_finite())
+}
+
+fn is_string(v: &Json<'_>) -> bool {
+    matches!(v, Json::String(_))
+}
+
+/// The strings of an array that holds only strings; `None` for anything else.
+fn strings<'v>(v: &'v Json<'_>) -> Option<impl Iterator<Item = &'v str>> {
+    let items = v.as_array()?;
+    items.iter().all(is_string).then(|| items.iter().filter_map(Json::as_str))
+}
+
+fn string_or_strings(v: &Json<'_>) -> bool {
+    is_string(v) || strings(v).is_some()
+}
+
+/// Rejects any claim we read whose JSON type is wrong, before any of them is interpreted:
+/// NumericDates are numbers; `iss`, `sub`, `client_id`, `azp`, `token_use`, `jti`, `scope`
+/// and the principal claim are strings; `aud` and `scp` a string or an array of strings; the
+/// groups claim an array of strings; `cnf` an object whose `x5t#S256`, if any, is a string.
+fn check_types(issuer: &IssuerConfig, claims: &Object<'_>) -> Result<(), Reason> {
+    for (name, v) in claims.iter() {
+        let typed = match name {
+            "exp" | "nbf" | "iat" => numeric_date(v).is_some(),
+            "iss" | "sub" | "client_id" | "azp" | "token_use" | "jti" | "scope" => is_string(v),
+            "aud" | "scp" => string_or_strings(v),
+            "cnf" => v.as_object().is_some_and(|o| o.get("x5t#S256").is_none_or(is_string)),
+            _ => true,
+        };
+        if !typed
+            || (name == issuer.groups_claim && strings(v).is_none())
+            || (name == issuer.principal_claim && !is_string(v))
+        {
+            return Err(JWT_CLAIM_TYPE);
+        }
     }
     Ok(())
 }
 
-fn check_times(claims: &Map<String, Value>, now: u64, leeway: u64) -> Result<(), Reason> {
+fn check_times(claims: &Object<'_>, now: u64, leeway: u64) -> Result<(), Reason> {
     // Precision below a second does not matter for any of these comparisons.
     #[allow(clippy::cast_precision_loss)]
     let (now, leeway) = (now as f64, leeway as f64);
@@ -66,26 +86,28 @@ fn check_times(claims: &Map<String, Value>, now: u64, leeway: u64) -> Result<(),
     Ok(())
 }
 
-fn check_aud(issuer: &IssuerConfig, claims: &Map<String, Value>, required: bool) -> Result<(), Reason> {
-    match claims.get("aud").and_then(audiences) {
-        None if required => Err(JWT_AUD_MISSING),
-        None => Ok(()),
-        Some(auds) if auds.iter().any(|a| issuer.audiences.iter().any(|ok| ok == a)) => Ok(()),
-        Some(_) => Err(JWT_AUD_MISMATCH),
-    }
+fn check_aud(issuer: &IssuerConfig, claims: &Object<'_>, required: bool) -> Result<(), Reason> {
+    let accepted = |a: &str| issuer.audiences.iter().any(|ok| ok == a);
+    let matched = match claims.get("aud") {
+        None => return if required { Err(JWT_AUD_MISSING) } else { Ok(()) },
+        Some(Json::String(aud)) => accepted(aud),
+        // The types were checked: an array of strings.
+        Some(other) => strings(other).is_some_and(|mut auds| auds.any(accepted)),
+    };
+    if matched { Ok(()) } else { Err(JWT_AUD_MISMATCH) }
 }
 
-fn check_audience(issuer: &IssuerConfig, claims: &Map<String, Value>) -> Result<(), Reason> {
+fn check_audience(issuer: &IssuerConfig, claims: &Object<'_>) -> Result<(), Reason> {
     match &issuer.kind {
         TokenKind::Oidc => check_aud(issuer, claims, true),
         TokenKind::Cognito { token_use } => {
-            if claims.get("token_use").and_then(Value::as_str) != Some(token_use.as_str()) {
+            if claims.get("token_use").and_then(Json::as_str) != Some(token_use.as_str()) {
                 return Err(JWT_TOKEN_USE_MISMATCH);
             }
             if token_use != "access" {
                 return check_aud(issuer, claims, true);
             }
-            let client_id = claims.get("client_id").and_then(Value::as_str).ok_or(JWT_CLIENT_ID_MISSING)?;
+            let client_id = claims.get("client_id").and_then(Json::as_str).ok_or(JWT_CLIENT_ID_MISSING)?;
             if !issuer.audiences.iter().any(|ok| ok == client_id) {
                 return Err(JWT_CLIENT_ID_MISMATCH);
             }
@@ -95,11 +117,18 @@ fn check_audience(issuer: &IssuerConfig, claims: &Map<String, Value>) -> Result<
     }
 }
 
-fn words(v: Option<&Value>) -> Vec<String> {
+/// The words of a space-separated string, or the strings of an array, added to `out`
+/// unless already there.
+fn add_words(out: &mut Vec<String>, v: Option<&Json<'_>>) {
+    let mut add = |w: &str| {
+        if !out.iter().any(|o| o == w) {
+            out.push(w.to_owned());
+        }
+    };
     match v {
-        Some(Value::String(s)) => s.split_ascii_whitespace().map(str::to_owned).collect(),
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-        _ => Vec::new(),
+        Some(Json::String(s)) => s.split_ascii_whitespace().for_each(&mut add),
+        Some(list) => strings(list).into_iter().flatten().for_each(add),
+        None => {}
     }
 }
 
@@ -107,46 +136,53 @@ fn words(v: Option<&Value>) -> Vec<String> {
 /// and builds the identity. `now` and `leeway` are in seconds.
 pub(crate) fn validate(
     issuer: &IssuerConfig,
-    mut claims: Map<String, Value>,
+    claims: &Object<'_>,
     now: u64,
     leeway: u64,
+    kept: &KeptClaims,
 ) -> Result<JwtIdentity, Reason> {
-    check_types(issuer, &claims)?;
-    check_times(&claims, now, leeway)?;
-    check_audience(issuer, &claims)?;
+    check_types(issuer, claims)?;
+    check_times(claims, now, leeway)?;
+    check_audience(issuer, claims)?;
     let principal = claims
         .get(&issuer.principal_claim)
-        .and_then(Value::as_str)
+        .and_then(Json::as_str)
         .filter(|p| !p.is_empty())
         .ok_or(JWT_PRINCIPAL_MISSING)?
         .to_owned();
-    let string = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
-    let mut scopes = words(claims.get("scope"));
-    for scope in words(claims.get("scp")) {
-        if !scopes.contains(&scope) {
-            scopes.push(scope);
-        }
-    }
-    let identity = JwtIdentity {
+    let string = |name: &str| claims.get(name).and_then(Json::as_str).map(str::to_owned);
+    let mut scopes = Vec::new();
+    add_words(&mut scopes, claims.get("scope"));
+    add_words(&mut scopes, claims.get("scp"));
+    let mut groups = Vec::new();
+    add_words(&mut groups, claims.get(&issuer.groups_claim));
+    let scalars = claims
+        .iter()
+        .filter(|(name, v)| matches!(v, Json::String(_) | Json::Number(_) | Json::Bool(_)) && kept.keeps(name));
+    Ok(JwtIdentity {
         issuer: issuer.issuer.clone(),
         principal,
         subject: string("sub"),
         client_id: string("client_id").or_else(|| string("azp")),
         scopes,
-        groups: words(claims.get(&issuer.groups_claim)),
-        cnf_x5t_s256: claims.get("cnf").and_then(|c| c.get("x5t#S256")).and_then(Value::as_str).map(str::to_owned),
+        groups,
+        cnf_x5t_s256: claims
+            .get("cnf")
+            .and_then(Json::as_object)
+            .and_then(|c| c.get("x5t#S256"))
+            .and_then(Json::as_str)
+            .map(str::to_owned),
         require_bound_token: issuer.require_bound_token,
-        claims: Map::new(),
-    };
-    claims.retain(|_, v| v.is_string() || v.is_number() || v.is_boolean());
-    Ok(JwtIdentity { claims, ..identity })
+        claims: scalars.map(|(name, v)| (name.to_owned(), v.to_value())).collect::<Map<_, _>>(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use jsonwebtoken::Algorithm;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
+    use super::super::json::read_object;
     use super::*;
 
     const NOW: u64 = 1_700_000_000;
@@ -171,8 +207,8 @@ mod tests {
         issuer(TokenKind::Cognito { token_use: "access".into() })
     }
 
-    /// A valid OIDC claim set with `changes` merged in (`null` removes a claim).
-    fn claims(changes: Value) -> Map<String, Value> {
+    /// A valid OIDC claim set with `changes` merged in (`null` removes a claim), as JSON text.
+    fn claims(changes: Value) -> String {
         let mut base = json!({"iss": "https://idp.example", "sub": "u1", "aud": "api", "exp": NOW + 60, "iat": NOW,
             "nbf": NOW - 1});
         if let (Some(b), Some(c)) = (base.as_object_mut(), changes.as_object()) {
@@ -184,12 +220,17 @@ mod tests {
                 }
             }
         }
-        base.as_object().cloned().unwrap_or_default()
+        base.to_string()
+    }
+
+    fn run(issuer: &IssuerConfig, claims: &str, kept: &KeptClaims) -> Result<JwtIdentity, Reason> {
+        let object = read_object(claims).unwrap_or_else(|| panic!("not a claim set: {claims}"));
+        validate(issuer, &object, NOW, 30, kept)
     }
 
     #[track_caller]
     fn check(issuer: &IssuerConfig, changes: Value, expected: Result<(), Reason>) {
-        let got = validate(issuer, claims(changes.clone()), NOW, 30).map(|_| ());
+        let got = run(issuer, &claims(changes.clone()), &KeptClaims::All).map(|_| ());
         assert_eq!(got, expected, "{changes}");
     }
 
@@ -266,7 +307,7 @@ mod tests {
             "scp": ["orders/read", "admin"], "cognito:groups": ["ops"], "cnf": {"x5t#S256": "abc"}, "custom": {"a": 1},
             "tenant": "t1", "level": 3, "flag": true}),
         );
-        let id = validate(&c, set, NOW, 30).unwrap_or_else(|r| panic!("{r}"));
+        let id = run(&c, &set, &KeptClaims::All).unwrap_or_else(|r| panic!("{r}"));
         assert_eq!(id.principal, "api");
         assert_eq!(id.subject.as_deref(), Some("u1"));
         assert_eq!(id.client_id.as_deref(), Some("api"));
@@ -280,12 +321,16 @@ mod tests {
             keys,
             vec!["client_id", "exp", "flag", "iat", "iss", "level", "nbf", "scope", "sub", "tenant", "token_use"]
         );
+        // Told which claims the policy tests, the identity keeps those (scalars only).
+        let named = KeptClaims::Named(vec!["tenant".into(), "custom".into(), "level".into(), "absent".into()]);
+        let id = run(&c, &set, &named).unwrap_or_else(|r| panic!("{r}"));
+        assert_eq!(serde_json::Value::Object(id.claims), json!({"level": 3, "tenant": "t1"}));
     }
 
     #[test]
     fn azp_is_the_client_id_when_client_id_is_absent() {
         let oidc = issuer(TokenKind::Oidc);
-        let id = validate(&oidc, claims(json!({"azp": "web"})), NOW, 30).unwrap_or_else(|r| panic!("{r}"));
+        let id = run(&oidc, &claims(json!({"azp": "web"})), &KeptClaims::All).unwrap_or_else(|r| panic!("{r}"));
         assert_eq!(id.client_id.as_deref(), Some("web"));
     }
 }

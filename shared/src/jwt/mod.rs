@@ -19,16 +19,16 @@ mod token;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
-use jsonwebtoken::{Algorithm, DecodingKey};
-use serde_json::Value;
-
+pub use claims::KeptClaims;
 pub use config::{IssuerConfig, JwtConfig, TokenKind};
 pub use fetch::{FetchError, FetchFuture, HttpJwksFetcher, JwksFetcher};
+use jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+use jsonwebtoken::{Algorithm, DecodingKey};
 pub use reasons::*;
 pub use token::{MAX_KID_BYTES, MAX_TOKEN_BYTES};
 
 use crate::decision::{JwtIdentity, Reason, Rejection};
+use json::Json;
 use jwks::{KeyCache, Source};
 
 /// Error building the verifier at init (bundled JWKS unreadable, HTTP client).
@@ -50,6 +50,7 @@ pub struct JwtVerifier {
     refresh_secs: u64,
     timeout: std::time::Duration,
     fetcher: Arc<dyn JwksFetcher>,
+    kept_claims: KeptClaims,
 }
 
 /// Verifies `signature` over `message` with the aws-lc-rs provider of `jsonwebtoken`, named
@@ -102,6 +103,7 @@ impl JwtVerifier {
             refresh_secs: config.jwks_refresh_secs,
             timeout: config.timeout,
             fetcher,
+            kept_claims: KeptClaims::All,
         };
         let now = unix_now();
         for issuer in verifier.issuers.iter().filter(|i| i.config.fetch_jwks_at_init) {
@@ -111,6 +113,11 @@ impl JwtVerifier {
             tracing::info!(issuer = issuer.config.issuer, keys = issuer.keys.len(), "jwt issuer ready");
         }
         Ok(verifier)
+    }
+
+    /// Which scalar claims the identities this verifier builds carry (all, by default).
+    pub fn keep_claims(&mut self, kept: KeptClaims) {
+        self.kept_claims = kept;
     }
 
     fn source<'a>(&'a self, issuer: &'a TrustedIssuer) -> Source<'a> {
@@ -126,10 +133,11 @@ impl JwtVerifier {
     /// Verifies `token` (the compact JWS, without the `Bearer ` scheme) at `now` (Unix seconds).
     pub async fn verify(&self, token: &str, now: u64) -> Result<JwtIdentity, Rejection> {
         let unauthenticated = Rejection::unauthenticated;
-        let token = token::parse(token).map_err(unauthenticated)?;
+        let mut decoded = Vec::new();
+        let token = token::parse(token, &mut decoded).map_err(unauthenticated)?;
         let issuer = match token.claims.get("iss") {
             None => return Err(unauthenticated(JWT_ISS_MISSING)),
-            Some(Value::String(iss)) => self.issuers.iter().find(|i| i.config.issuer == *iss),
+            Some(Json::String(iss)) => self.issuers.iter().find(|i| i.config.issuer == *iss),
             Some(_) => return Err(unauthenticated(JWT_CLAIM_TYPE)),
         };
         let issuer = issuer.ok_or(unauthenticated(JWT_ISS_UNTRUSTED))?;
@@ -147,7 +155,8 @@ impl JwtVerifier {
             return Err(Rejection::fault(JWT_CRYPTO_SELF_TEST_FAILED));
         }
         verify_signature(token.alg, &key.key, token.signing_input, &token.signature).map_err(unauthenticated)?;
-        claims::validate(&issuer.config, token.claims, now, self.leeway_secs).map_err(unauthenticated)
+        claims::validate(&issuer.config, &token.claims, now, self.leeway_secs, &self.kept_claims)
+            .map_err(unauthenticated)
     }
 }
 

@@ -2,13 +2,15 @@
 //! limit first, then exactly three base64url parts without padding, a JOSE header with only
 //! parameters we understand, and a claim set that is one JSON object with unique names.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
-use serde_json::{Map, Value};
 
 use super::config::algorithm_from_name;
-use super::{json, reasons::*};
+use super::json::{Json, Object, read_object};
+use super::reasons::*;
 use crate::decision::Reason;
 
 /// Tokens longer than this are refused before any decoding.
@@ -24,13 +26,14 @@ const KEY_HEADERS: [&str; 4] = ["jwk", "jku", "x5u", "x5c"];
 const UNSUPPORTED_HEADERS: [&str; 4] = ["enc", "zip", "b64", "cty"];
 
 /// A token taken apart; nothing in it is trusted until the signature has been verified.
+/// Its strings borrow from the token and from the buffer its parts were decoded into.
 #[derive(Debug)]
 pub(crate) struct Token<'a> {
     pub alg: Algorithm,
-    pub kid: String,
+    pub kid: Cow<'a, str>,
     /// Normalised `typ`, if any.
     pub typ: Option<String>,
-    pub claims: Map<String, Value>,
+    pub claims: Object<'a>,
     /// `base64url(header) . base64url(payload)`, the bytes the signature covers.
     pub signing_input: &'a [u8],
     pub signature: Vec<u8>,
@@ -52,13 +55,19 @@ fn classify(part: &str) -> Reason {
     }
 }
 
-/// Strict base64url: no padding, no `+`/`/`, no non-zero trailing bits.
-fn b64(part: &str) -> Result<Vec<u8>, Reason> {
-    URL_SAFE_NO_PAD.decode(part).map_err(|_| classify(part))
+/// Strict base64url (no padding, no `+`/`/`, no non-zero trailing bits), appended to `out`.
+fn b64_into(part: &str, out: &mut Vec<u8>) -> Result<(), Reason> {
+    URL_SAFE_NO_PAD.decode_vec(part, out).map(|_| ()).map_err(|_| classify(part))
 }
 
-/// Splits and decodes a compact JWS and checks its header.
-pub(crate) fn parse(token: &str) -> Result<Token<'_>, Reason> {
+/// Decoded bytes as the JSON object they must be.
+fn object(bytes: &[u8]) -> Result<Object<'_>, Reason> {
+    std::str::from_utf8(bytes).ok().and_then(read_object).ok_or(JWT_BAD_JSON)
+}
+
+/// Splits and decodes a compact JWS and checks its header. `buffer` receives the decoded
+/// header and claim set, which the returned token borrows.
+pub(crate) fn parse<'a>(token: &'a str, buffer: &'a mut Vec<u8>) -> Result<Token<'a>, Reason> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(JWT_TOO_LARGE);
     }
@@ -75,13 +84,23 @@ pub(crate) fn parse(token: &str) -> Result<Token<'_>, Reason> {
     if h.is_empty() || p.is_empty() {
         return Err(JWT_MALFORMED);
     }
-    let header = json::parse_object(&b64(h)?).ok_or(JWT_BAD_JSON)?;
-    let (alg, kid, typ) = check_header(&header)?;
+    // Both parts go into one buffer; their errors are still reported in order below.
+    buffer.clear();
+    buffer.reserve(h.len().saturating_add(p.len()) / 4 * 3 + 3);
+    let header_decoded = b64_into(h, buffer);
+    let split = buffer.len();
+    let payload_decoded = header_decoded.and_then(|()| b64_into(p, buffer));
+    let buffer: &'a [u8] = buffer;
+    let (header, payload) = buffer.split_at(split);
+    header_decoded?;
+    let (alg, kid, typ) = check_header(object(header)?)?;
     if s.is_empty() {
         return Err(JWT_SIGNATURE_MISSING);
     }
-    let claims = json::parse_object(&b64(p)?).ok_or(JWT_BAD_JSON)?;
-    let signature = b64(s)?;
+    payload_decoded?;
+    let claims = object(payload)?;
+    let mut signature = Vec::new();
+    b64_into(s, &mut signature)?;
     let signing_input = token.as_bytes().get(..h.len() + 1 + p.len()).ok_or(JWT_MALFORMED)?;
     Ok(Token { alg, kid, typ, claims, signing_input, signature })
 }
@@ -89,11 +108,11 @@ pub(crate) fn parse(token: &str) -> Result<Token<'_>, Reason> {
 /// One pass over the header's members; the checks then run in a fixed order, so a header
 /// breaking several rules always gets the same reason: `alg`, embedded keys, `crit`,
 /// unsupported features, `typ`, `kid`.
-fn check_header(header: &Map<String, Value>) -> Result<(Algorithm, String, Option<String>), Reason> {
+fn check_header(header: Object<'_>) -> Result<(Algorithm, Cow<'_, str>, Option<String>), Reason> {
     let (mut alg, mut typ, mut kid) = (None, None, None);
     let (mut embedded_key, mut crit, mut unsupported) = (false, false, false);
-    for (name, value) in header {
-        match name.as_str() {
+    for (name, value) in header.into_members() {
+        match name.as_ref() {
             "alg" => alg = Some(value),
             "typ" => typ = Some(value),
             "kid" => kid = Some(value),
@@ -104,8 +123,8 @@ fn check_header(header: &Map<String, Value>) -> Result<(Algorithm, String, Optio
         }
     }
     let alg = match alg {
-        Some(Value::String(name)) if name.eq_ignore_ascii_case("none") => return Err(JWT_ALG_NONE),
-        Some(Value::String(name)) => algorithm_from_name(name).ok_or(JWT_ALG_NOT_ALLOWED)?,
+        Some(Json::String(name)) if name.eq_ignore_ascii_case("none") => return Err(JWT_ALG_NONE),
+        Some(Json::String(name)) => algorithm_from_name(&name).ok_or(JWT_ALG_NOT_ALLOWED)?,
         Some(_) => return Err(JWT_HEADER_INVALID),
         None => return Err(JWT_ALG_NOT_ALLOWED),
     };
@@ -122,12 +141,12 @@ fn check_header(header: &Map<String, Value>) -> Result<(Algorithm, String, Optio
     }
     let typ = match typ {
         None => None,
-        Some(Value::String(t)) => Some(super::config::normalize_typ(t)),
+        Some(Json::String(t)) => Some(super::config::normalize_typ(&t)),
         Some(_) => return Err(JWT_HEADER_INVALID),
     };
     let kid = match kid {
         None => return Err(JWT_KID_MISSING),
-        Some(Value::String(kid)) if valid_kid(kid) => kid.clone(),
+        Some(Json::String(kid)) if valid_kid(&kid) => kid,
         Some(_) => return Err(JWT_KID_INVALID),
     };
     Ok((alg, kid, typ))
@@ -155,8 +174,9 @@ mod tests {
 
     #[track_caller]
     fn check(token: &str, expected: Result<(Algorithm, &str, Option<&str>), Reason>) {
-        let got = parse(token).map(|t| (t.alg, t.kid, t.typ));
-        let got = got.as_ref().map(|(a, k, t)| (*a, k.as_str(), t.as_deref())).map_err(|r| *r);
+        let mut buffer = Vec::new();
+        let got = parse(token, &mut buffer).map(|t| (t.alg, t.kid, t.typ));
+        let got = got.as_ref().map(|(a, k, t)| (*a, k.as_ref(), t.as_deref())).map_err(|r| *r);
         assert_eq!(got, expected, "{token}");
     }
 
@@ -164,9 +184,10 @@ mod tests {
     fn accepts_a_well_formed_token() {
         let t = token(H, P, "c2ln");
         check(&t, Ok((Algorithm::RS256, "k1", Some("jwt"))));
-        let parsed = parse(&t).unwrap_or_else(|r| panic!("{r}"));
+        let mut buffer = Vec::new();
+        let parsed = parse(&t, &mut buffer).unwrap_or_else(|r| panic!("{r}"));
         assert_eq!(parsed.signature, b"sig");
-        assert_eq!(parsed.claims.get("exp"), Some(&Value::from(1)));
+        assert_eq!(parsed.claims.get("exp").map(Json::to_value), Some(serde_json::Value::from(1)));
         assert_eq!(parsed.signing_input, t.rsplit_once('.').map(|(m, _)| m.as_bytes()).unwrap_or_default());
     }
 

@@ -156,6 +156,17 @@ impl Policy {
         self.compiled.rules.iter().map(|r| r.name.as_str())
     }
 
+    /// The JWT claims any rule's `claims` condition tests, each once.
+    pub fn claim_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for (name, _) in self.compiled.rules.iter().flat_map(|r| &r.claims) {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        names
+    }
+
     pub fn evaluate(&self, identity: &Identity, request: &AuthRequest) -> PolicyVerdict {
         engine::evaluate(&self.compiled, identity, request).verdict
     }
