@@ -276,7 +276,7 @@ pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Re
             let arn = parse_arn(text(&e.method_arn))?;
             let token = match text(&e.authorization_token) {
                 None | Some("") => None,
-                Some(raw) => Some(bearer_token(raw.as_bytes())?),
+                Some(raw) => Some(bearer_token_str(raw)?),
             };
             Ok(AuthRequest { shape, method: arn.method.clone(), path: arn.path.clone(), arn, token, client_cert: None })
         }
@@ -333,7 +333,7 @@ fn token_from(headers: &Headers<'_>, config: &EventConfig) -> Result<Option<Stri
     if first.is_empty() {
         return Ok(None);
     }
-    bearer_token(first.as_bytes()).map(Some)
+    bearer_token_str(first).map(Some)
 }
 
 #[cfg(test)]
