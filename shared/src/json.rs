@@ -11,6 +11,9 @@
 //! Nesting is limited to [`MAX_DEPTH`] levels, skipped values included (`serde_json` limits
 //! only the values it builds; API Gateway events nest five levels deep).
 //!
+//! [`write_string`] is the other direction: the JSON the authorizer writes itself (the response
+//! and the log line) is escaped there.
+//!
 //! Why not `serde_json`: a borrowed serde pass over a 2.5 KB event was half of a warm mTLS
 //! decision; here long strings (a token, a certificate) are scanned with `memchr` (SIMD).
 //! `tests/tests/replay.rs` checks that the decoder built on this reader agrees with the
@@ -426,6 +429,67 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// `value` as a JSON string literal: quotes, backslashes and control characters escaped
+/// (`\n`, `\r`, `\t` by name, the others as `\u00XX`); everything else, non-ASCII included,
+/// as it is.
+pub fn write_string(out: &mut String, value: &str) {
+    out.push('"');
+    write_escaped(out, value);
+    out.push('"');
+}
+
+/// The body of a JSON string literal for `value` (see [`write_string`]). Most values need no
+/// escape: a scan eight bytes at a time finds that out and the value is copied whole.
+pub fn write_escaped(out: &mut String, value: &str) {
+    if needs_no_escape(value.as_bytes()) {
+        out.push_str(value);
+        return;
+    }
+    let mut start = 0;
+    for (i, b) in value.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // Every escaped byte is ASCII, so `start` and `i` are character boundaries.
+        out.push_str(value.get(start..i).unwrap_or_default());
+        if escape.is_empty() {
+            out.push_str("\\u00");
+            for nibble in [b >> 4, b & 0xf] {
+                out.push(char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+            }
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(value.get(start..).unwrap_or_default());
+}
+
+const HEX: [u8; 16] = *b"0123456789abcdef";
+
+/// No `"`, `\\` or control character in `bytes`.
+fn needs_no_escape(bytes: &[u8]) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    let mut hits = 0;
+    for chunk in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hits |= specials(u64::from_le_bytes(word));
+    }
+    let mut tail = [b' '; 8];
+    let rest = words.remainder();
+    if let Some(t) = tail.get_mut(..rest.len()) {
+        t.copy_from_slice(rest);
+    }
+    hits | specials(u64::from_le_bytes(tail)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use serde::de::IgnoredAny;
@@ -599,5 +663,36 @@ mod tests {
         assert!(skips(&objects));
         let mut r = Reader::new(&deep);
         assert_eq!(r.array(|r| r.skip()), Err(Invalid));
+    }
+
+    #[test]
+    fn the_escape_scan_sees_every_byte_at_every_position() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    let expected = !(b == b'"' || b == b'\\' || b < 0x20);
+                    assert_eq!(needs_no_escape(&bytes), expected, "byte {b:#04x} at {at} of {len}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn escaping() {
+        for (raw, expected) in [
+            ("plain", r#""plain""#),
+            ("a\"b\\c", r#""a\"b\\c""#),
+            ("line\nbreak\ttab\u{1}", r#""line\nbreak\ttab\u0001""#),
+            ("é", "\"é\""),
+            ("\u{7f}\u{1f}", "\"\u{7f}\\u001f\""),
+        ] {
+            let mut s = String::new();
+            write_string(&mut s, raw);
+            assert_eq!(s, expected);
+            let back: String = serde_json::from_str(&s).unwrap();
+            assert_eq!(back, raw);
+        }
     }
 }

@@ -13,11 +13,14 @@ use std::fmt::{self, Write as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
+
 use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
 use tracing_subscriber::registry::LookupSpan;
+
+use crate::json;
 
 /// Targets that stay quiet whatever the level: the SDK's signing and wire logs are not
 /// decisions, and the signer's could quote credentials.
@@ -47,13 +50,13 @@ where
     N: for<'a> FormatFields<'a> + 'static,
 {
     fn format_event(&self, _: &FmtContext<'_, S, N>, mut out: Writer<'_>, event: &Event<'_>) -> fmt::Result {
-        let mut line = String::with_capacity(320);
+        let mut line = String::with_capacity(512);
         line.push_str("{\"timestamp\":\"");
         rfc3339_micros(&mut line, SystemTime::now());
         line.push_str("\",\"level\":\"");
         line.push_str(event.metadata().level().as_str());
         line.push_str("\",\"target\":");
-        push_json_str(&mut line, event.metadata().target());
+        json::write_string(&mut line, event.metadata().target());
         let mut fields = Fields { line };
         event.record(&mut fields);
         let mut line = fields.line;
@@ -68,16 +71,24 @@ struct Fields {
 
 impl Fields {
     fn key(&mut self, field: &Field) {
-        self.line.push(',');
-        push_json_str(&mut self.line, field.name());
-        self.line.push(':');
+        let name = field.name();
+        // Field names are Rust identifiers (or dotted paths of them): nothing to escape.
+        if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') {
+            self.line.push_str(",\"");
+            self.line.push_str(name);
+            self.line.push_str("\":");
+        } else {
+            self.line.push(',');
+            json::write_string(&mut self.line, name);
+            self.line.push(':');
+        }
     }
 }
 
 impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
         self.key(field);
-        push_json_str(&mut self.line, value);
+        json::write_string(&mut self.line, value);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
@@ -106,58 +117,15 @@ impl Visit for Fields {
     }
 }
 
-/// `value` as a JSON string literal: quotes, backslashes and control characters escaped.
-fn push_json_str(out: &mut String, value: &str) {
-    out.push('"');
-    push_escaped(out, value);
-    out.push('"');
-}
-
 /// A `fmt::Write` that JSON-escapes what is written into the string it wraps.
 struct Escaped<'a>(&'a mut String);
 
 impl fmt::Write for Escaped<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        push_escaped(self.0, s);
+        json::write_escaped(self.0, s);
         Ok(())
     }
 }
-
-/// The body of a JSON string literal for `value`. Most values need no escape: a branch-free
-/// scan (vectorised) finds that out and the value is copied whole.
-fn push_escaped(out: &mut String, value: &str) {
-    let clean = value.bytes().fold(true, |ok, b| ok & (b >= 0x20) & (b != b'"') & (b != b'\\'));
-    if clean {
-        out.push_str(value);
-        return;
-    }
-    let mut start = 0;
-    for (i, b) in value.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        // Every escaped byte is ASCII, so `start` and `i` are character boundaries.
-        out.push_str(value.get(start..i).unwrap_or_default());
-        if escape.is_empty() {
-            out.push_str("\\u00");
-            for nibble in [b >> 4, b & 0xf] {
-                out.push(char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0')));
-            }
-        } else {
-            out.push_str(escape);
-        }
-        start = i + 1;
-    }
-    out.push_str(value.get(start..).unwrap_or_default());
-}
-
-const HEX: [u8; 16] = *b"0123456789abcdef";
 
 /// `value` in decimal, left-padded with zeros to at least `width` digits (at most 20).
 fn push_digits(out: &mut String, mut value: u64, width: usize) {
@@ -171,9 +139,8 @@ fn push_digits(out: &mut String, mut value: u64, width: usize) {
             break;
         }
     }
-    for &d in digits.iter().skip(digits.len() - n) {
-        out.push(char::from(d));
-    }
+    // Only ASCII digits were written.
+    out.push_str(digits.get(digits.len() - n..).and_then(|d| std::str::from_utf8(d).ok()).unwrap_or_default());
 }
 
 /// `2026-11-23T10:00:00.123456Z` (UTC, microseconds), as the `tracing-subscriber` JSON format
@@ -241,23 +208,6 @@ mod tests {
             let mut s = String::new();
             push_digits(&mut s, value, width);
             assert_eq!(s, expected);
-        }
-    }
-
-    #[test]
-    fn escaping() {
-        for (raw, expected) in [
-            ("plain", r#""plain""#),
-            ("a\"b\\c", r#""a\"b\\c""#),
-            ("line\nbreak\ttab\u{1}", r#""line\nbreak\ttab\u0001""#),
-            ("é", "\"é\""),
-            ("\u{7f}\u{1f}", "\"\u{7f}\\u001f\""),
-        ] {
-            let mut s = String::new();
-            push_json_str(&mut s, raw);
-            assert_eq!(s, expected);
-            let back: String = serde_json::from_str(&s).unwrap();
-            assert_eq!(back, raw);
         }
     }
 

@@ -54,51 +54,65 @@ fn once<T>(slot: &mut Option<T>, value: Json<T>) -> Json<()> {
 
 /// A header object as the library reads it: names to a string or an array of strings; `null`
 /// for the whole object is an empty one. Names and values are checked as `http` checks them.
+/// Only what the decision needs is kept: the values of the token header (whatever the letter
+/// case of its name) and the total size of all values.
 #[derive(Debug, Default)]
 struct Headers<'a> {
-    entries: Vec<(Text<'a>, Text<'a>)>,
+    /// The first value of the token header.
+    token: Option<Text<'a>>,
+    /// How many values the token header had, across all the names it appeared under.
+    token_values: usize,
+    /// The length of every value, added up.
+    total: usize,
     /// The object was JSON `null` (the HTTP API decoder refuses that; the REST one does not).
     null: bool,
 }
 
 impl<'a> Headers<'a> {
-    fn read(r: &mut Reader<'a>) -> Json<Self> {
+    fn read(r: &mut Reader<'a>, token_header: &str) -> Json<Self> {
+        let mut headers = Headers::default();
         if r.null()? {
-            return Ok(Headers { entries: Vec::new(), null: true });
+            headers.null = true;
+            return Ok(headers);
         }
-        let mut entries = Vec::with_capacity(16);
         r.object(|r, name| {
             if !is_header_name(name.as_bytes()) {
                 return Err(Invalid);
             }
-            let mut push = |value: Text<'a>| {
-                if !is_header_value(value.as_bytes()) {
+            let is_token = name.len() == token_header.len() && name.eq_ignore_ascii_case(token_header);
+            let mut value = |value: Text<'a>| {
+                if !is_header_text(&value) {
                     return Err(Invalid);
                 }
-                // Borrowed names are copied as references; only an escaped (owned) name is cloned.
-                entries.push((name.clone(), value));
+                headers.total = headers.total.saturating_add(value.len());
+                if is_token {
+                    headers.token_values += 1;
+                    headers.token.get_or_insert(value);
+                }
                 Ok(())
             };
             // A header's value: one string or an array of them.
-            if r.peek() == Some(b'[') { r.array(|r| r.string().and_then(&mut push)) } else { r.string().and_then(push) }
+            if r.peek() == Some(b'[') {
+                r.array(|r| r.string().and_then(&mut value))
+            } else {
+                r.string().and_then(value)
+            }
         })?;
-        Ok(Headers { entries, null: false })
+        Ok(headers)
     }
 }
 
-/// The token characters of RFC 9110 §5.6.2 as a bit set over the ASCII bytes.
-const TOKEN_CHARS: u128 = {
-    let mut set = 0u128;
+/// The token characters of RFC 9110 §5.6.2, by byte.
+#[allow(clippy::indexing_slicing, reason = "a u8 below 128 indexes a 256-entry table")]
+const TOKEN_CHARS: [bool; 256] = {
+    let mut set = [false; 256];
     let mut b = 0u8;
     while b < 128 {
-        if b.is_ascii_alphanumeric()
+        set[b as usize] = b.is_ascii_alphanumeric()
             || matches!(
                 b,
                 b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
-            )
-        {
-            set |= 1 << b;
-        }
+            );
         b += 1;
     }
     set
@@ -107,7 +121,7 @@ const TOKEN_CHARS: u128 = {
 /// `http::HeaderName::from_bytes`'s rule without its allocation: 1 to 65535 token characters
 /// (RFC 9110 §5.6.2), either letter case.
 fn is_header_name(name: &[u8]) -> bool {
-    !name.is_empty() && name.len() <= 0xffff && name.iter().all(|&b| b < 128 && TOKEN_CHARS & (1 << b) != 0)
+    !name.is_empty() && name.len() <= 0xffff && name.iter().all(|&b| TOKEN_CHARS.get(usize::from(b)) == Some(&true))
 }
 
 /// `http::HeaderValue::from_bytes`'s rule: visible characters, spaces and tabs, no other
@@ -115,6 +129,16 @@ fn is_header_name(name: &[u8]) -> bool {
 fn is_header_value(value: &[u8]) -> bool {
     // A branch-free fold, so the compiler vectorises it.
     value.iter().fold(true, |ok, &b| ok & (((b >= 0x20) & (b != 0x7f)) | (b == b'\t')))
+}
+
+/// [`is_header_value`] of a string as the reader returned it. A borrowed string is the input
+/// between the quotes, where JSON allows no control character, so only DEL is left to look
+/// for (with `memchr`: the token header is hundreds of bytes, read twice in a REST event).
+fn is_header_text(value: &Text<'_>) -> bool {
+    match value {
+        Cow::Borrowed(raw) => memchr::memchr(0x7f, raw.as_bytes()).is_none(),
+        Cow::Owned(decoded) => is_header_value(decoded.as_bytes()),
+    }
 }
 
 /// The union of the three shapes, only as far as the authorizer reads it. Members not
@@ -133,7 +157,7 @@ struct Event<'a> {
 }
 
 impl<'a> Event<'a> {
-    fn read(r: &mut Reader<'a>) -> Json<Self> {
+    fn read(r: &mut Reader<'a>, token_header: &str) -> Json<Self> {
         let mut e = Event::default();
         r.object(|r, name| match name.as_ref() {
             "type" => once(&mut e.kind, r.optional(Reader::string)),
@@ -142,8 +166,8 @@ impl<'a> Event<'a> {
             "methodArn" => once(&mut e.method_arn, r.optional(Reader::string)),
             "routeArn" => once(&mut e.route_arn, r.optional(Reader::string)),
             "rawPath" => once(&mut e.raw_path, r.optional(Reader::string)),
-            "headers" => once(&mut e.headers, Headers::read(r)),
-            "multiValueHeaders" => once(&mut e.multi_value_headers, Headers::read(r)),
+            "headers" => once(&mut e.headers, Headers::read(r, token_header)),
+            "multiValueHeaders" => once(&mut e.multi_value_headers, Headers::read(r, token_header)),
             "requestContext" => once(&mut e.request_context, r.optional(RequestContext::read)),
             _ => r.skip(),
         })?;
@@ -257,7 +281,7 @@ impl<'a> Http<'a> {
 pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Reason> {
     let json = checked_text(event)?;
     let mut reader = Reader::new(json);
-    let e = match Event::read(&mut reader).and_then(|e| reader.finish().map(|()| e)) {
+    let e = match Event::read(&mut reader, &config.token_header).and_then(|e| reader.finish().map(|()| e)) {
         Ok(e) => e,
         // Which refusal: the shape probe tells an unknown shape and bad JSON apart, the same
         // way the reference decoder does; a known shape that failed is malformed.
@@ -286,10 +310,10 @@ pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Re
             check_total(&headers)?;
             check_total(&multi_value_headers)?;
             // `headers` keeps the last value of a repeated header; `multiValueHeaders` has them all.
-            if named(&multi_value_headers, config).nth(1).is_some() {
+            if multi_value_headers.token_values > 1 {
                 return Err(TOKEN_HEADER_REPEATED);
             }
-            let token = token_from(&headers, config)?;
+            let token = token_from(&headers)?;
             let client_cert = context.identity.flatten().map(Cert::into_client_cert);
             Ok(AuthRequest { shape, method: arn.method.clone(), path: arn.path.clone(), arn, token, client_cert })
         }
@@ -300,7 +324,7 @@ pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Re
             let http_method = text(&http.method).filter(|m| is_method(m.as_bytes())).ok_or(EVENT_MALFORMED)?;
             let arn = parse_arn(text(&e.route_arn))?;
             check_total(&headers)?;
-            let token = token_from(&headers, config)?;
+            let token = token_from(&headers)?;
             let (method, path) = route_of(&arn, http_method, text(&http.path).or(text(&e.raw_path)));
             let client_cert = context.authentication.flatten().map(Cert::into_client_cert);
             Ok(AuthRequest { shape, arn, method, path, token, client_cert })
@@ -315,25 +339,17 @@ fn is_method(m: &[u8]) -> bool {
 
 /// Refuses header sets over API Gateway's 10 KiB of values.
 fn check_total(headers: &Headers<'_>) -> Result<(), Reason> {
-    let total = headers.entries.iter().fold(0usize, |n, (_, v)| n.saturating_add(v.len()));
-    if total > MAX_HEADER_BYTES { Err(HEADERS_TOO_LARGE) } else { Ok(()) }
+    if headers.total > MAX_HEADER_BYTES { Err(HEADERS_TOO_LARGE) } else { Ok(()) }
 }
 
-/// The values of the configured token header, whatever the letter case of its name.
-fn named<'h>(headers: &'h Headers<'_>, config: &'h EventConfig) -> impl Iterator<Item = &'h str> + 'h {
-    headers.entries.iter().filter(|(n, _)| n.eq_ignore_ascii_case(&config.token_header)).map(|(_, v)| v.as_ref())
-}
-
-fn token_from(headers: &Headers<'_>, config: &EventConfig) -> Result<Option<String>, Reason> {
-    let mut values = named(headers, config);
-    let Some(first) = values.next() else { return Ok(None) };
-    if values.next().is_some() {
+fn token_from(headers: &Headers<'_>) -> Result<Option<String>, Reason> {
+    if headers.token_values > 1 {
         return Err(TOKEN_HEADER_REPEATED);
     }
-    if first.is_empty() {
-        return Ok(None);
+    match headers.token.as_deref() {
+        None | Some("") => Ok(None),
+        Some(value) => bearer_token_str(value).map(Some),
     }
-    bearer_token_str(first).map(Some)
 }
 
 #[cfg(test)]
@@ -352,6 +368,26 @@ mod tests {
         }
         assert!(!is_header_name(b""));
         assert!(HeaderName::from_bytes(b"").is_err());
+    }
+
+    /// Every byte, raw and escaped, in a short and a long value: the shortcut for borrowed
+    /// strings agrees with the full rule.
+    #[test]
+    fn header_text_rule_matches_the_value_rule() {
+        for b in 0..=255u8 {
+            for pad in [1, 40] {
+                let filler = "x".repeat(pad);
+                let mut texts = vec![format!("\"{filler}\\u{b:04x}{filler}\"")];
+                if b >= 0x20 && b != b'"' && b != b'\\' {
+                    // Raw (from 0x80 on, the character U+0080.. in its two UTF-8 bytes).
+                    texts.push(format!("\"{filler}{}{filler}\"", char::from(b)));
+                }
+                for text in texts {
+                    let value = Reader::new(&text).string().unwrap();
+                    assert_eq!(is_header_text(&value), is_header_value(value.as_bytes()), "{text:?}");
+                }
+            }
+        }
     }
 
     const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/orders/42";
