@@ -43,7 +43,7 @@ fn specials(word: u64) -> u64 {
 }
 
 /// Bytes scanned eight at a time before a string is taken for long.
-const SHORT: usize = 32;
+const SHORT: usize = 64;
 
 /// Where the next `"`, `\` or control character is, from `from` on. Most strings in an event
 /// are short: the first [`SHORT`] bytes are scanned eight at a time (reading on past the
