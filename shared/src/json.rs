@@ -11,8 +11,8 @@
 //! Nesting is limited to [`MAX_DEPTH`] levels, skipped values included (`serde_json` limits
 //! only the values it builds; API Gateway events nest five levels deep).
 //!
-//! [`write_string`] is the other direction: the JSON the authorizer writes itself (the response
-//! and the log line) is escaped there.
+//! [`write_string`] is the other direction: the JSON the authorizer writes itself (the log
+//! line) is escaped there.
 //!
 //! Why not `serde_json`: a borrowed serde pass over a 2.5 KB event was half of a warm mTLS
 //! decision; here long strings (a token, a certificate) are scanned with `memchr` (SIMD).
@@ -107,10 +107,19 @@ impl<'a> Reader<'a> {
 
     /// The next byte that is not whitespace, not consumed.
     pub fn peek(&mut self) -> Option<u8> {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.at(self.pos) {
-            self.pos += 1;
+        // The position is kept in a local while whitespace is skipped (stored once, not per
+        // byte); compact JSON, as API Gateway sends it, leaves on the first test.
+        let bytes = self.bytes();
+        let mut pos = self.pos;
+        while let Some(&b) = bytes.get(pos) {
+            if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                self.pos = pos;
+                return Some(b);
+            }
+            pos += 1;
         }
-        self.at(self.pos)
+        self.pos = pos;
+        None
     }
 
     fn expect(&mut self, b: u8) -> Result<()> {
@@ -240,19 +249,26 @@ impl<'a> Reader<'a> {
     }
 
     /// A string literal as it appears in the input, quotes and escapes included, checked the
-    /// way a skipped string is.
+    /// way [`Reader::string`] checks one (escapes well formed, a `\u` surrogate one half of a
+    /// pair): the literal is accepted exactly when `string` would accept it, so a field read
+    /// this way is refused where the `aws_lambda_events` types refuse it.
     pub fn raw_string(&mut self) -> Result<&'a str> {
         if self.peek() != Some(b'"') {
             return Err(Invalid);
         }
         let start = self.pos;
-        self.skip_string()?;
+        self.walk_string(true)?;
         self.text.get(start..self.pos).ok_or(Invalid)
     }
 
     /// Skips a string as `serde_json` ignores one: escapes must be well formed, `\u` escapes
     /// are not checked for surrogate pairs.
     fn skip_string(&mut self) -> Result<()> {
+        self.walk_string(false)
+    }
+
+    /// Walks a string without decoding it; `paired` also requires `\u` surrogates in pairs.
+    fn walk_string(&mut self, paired: bool) -> Result<()> {
         self.expect(b'"')?;
         loop {
             let at = next_special(self.bytes(), self.pos).ok_or(Invalid)?;
@@ -261,6 +277,10 @@ impl<'a> Reader<'a> {
                 Some(b'"') => return Ok(()),
                 Some(b'\\') => match self.at(self.pos) {
                     Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.pos += 1,
+                    Some(b'u') if paired => {
+                        self.pos += 1;
+                        self.unicode()?;
+                    }
                     Some(b'u') => {
                         self.pos += 1;
                         self.hex4()?;
@@ -430,64 +450,89 @@ impl<'a> Reader<'a> {
 }
 
 /// `value` as a JSON string literal: quotes, backslashes and control characters escaped
-/// (`\n`, `\r`, `\t` by name, the others as `\u00XX`); everything else, non-ASCII included,
-/// as it is.
+/// (`\n`, `\r`, `\t` by name, the others as `\u00XX`), and so are the characters that make a
+/// log line read differently from what it holds (see [`invisible`]); everything else,
+/// non-ASCII included, as it is.
 pub fn write_string(out: &mut String, value: &str) {
     out.push('"');
     write_escaped(out, value);
     out.push('"');
 }
 
-/// The body of a JSON string literal for `value` (see [`write_string`]). Most values need no
-/// escape: a scan eight bytes at a time finds that out and the value is copied whole.
+/// Characters written as `\uXXXX` although JSON allows them raw: DEL and the C1 controls,
+/// the Unicode line and paragraph separators (line breaks to some readers), and the
+/// direction marks and embeddings that reorder what a viewer shows ("Trojan Source"). A
+/// `principal` or `path` from a request cannot disguise itself in a log line with them.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{7f}'..='\u{9f}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
+}
+
+/// The body of a JSON string literal for `value` (see [`write_string`]). Most values are
+/// plain ASCII with nothing to escape: a scan eight bytes at a time finds that out and the
+/// value is copied whole.
 pub fn write_escaped(out: &mut String, value: &str) {
     if needs_no_escape(value.as_bytes()) {
         out.push_str(value);
         return;
     }
     let mut start = 0;
-    for (i, b) in value.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
+    for (i, c) in value.char_indices() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            c if c < ' ' || invisible(c) => "",
             _ => continue,
         };
-        // Every escaped byte is ASCII, so `start` and `i` are character boundaries.
         out.push_str(value.get(start..i).unwrap_or_default());
         if escape.is_empty() {
-            out.push_str("\\u00");
-            for nibble in [b >> 4, b & 0xf] {
-                out.push(char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+            // Every character escaped this way is below U+10000: four hex digits.
+            let code = u32::from(c);
+            out.push_str("\\u");
+            for shift in [12, 8, 4, 0] {
+                out.push(char::from(HEX.get((code >> shift & 0xf) as usize).copied().unwrap_or(b'0')));
             }
         } else {
             out.push_str(escape);
         }
-        start = i + 1;
+        start = i + c.len_utf8();
     }
     out.push_str(value.get(start..).unwrap_or_default());
 }
 
 const HEX: [u8; 16] = *b"0123456789abcdef";
 
-/// No `"`, `\\` or control character in `bytes`.
+/// Only ASCII in `bytes`, and no `"`, `\\`, control character or DEL.
 fn needs_no_escape(bytes: &[u8]) -> bool {
+    let del = |w: u64| {
+        let x = w ^ (ONES * 0x7f);
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
     let mut words = bytes.chunks_exact(8);
     let mut hits = 0;
     for chunk in &mut words {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        hits |= specials(u64::from_le_bytes(word));
+        let w = u64::from_le_bytes(word);
+        hits |= specials(w) | del(w) | (w & HIGHS);
     }
     let mut tail = [b' '; 8];
     let rest = words.remainder();
     if let Some(t) = tail.get_mut(..rest.len()) {
         t.copy_from_slice(rest);
     }
-    hits | specials(u64::from_le_bytes(tail)) == 0
+    let w = u64::from_le_bytes(tail);
+    hits | specials(w) | del(w) | (w & HIGHS) == 0
 }
 
 #[cfg(test)]
@@ -654,6 +699,21 @@ mod tests {
     }
 
     #[test]
+    fn raw_strings_are_checked_as_decoded_strings() {
+        for literal in
+            [r#""\ud800""#, r#""\udc00x""#, r#""ab\ud83d\u0041""#, r#""\ud83d\ude00""#, r#""a\nb""#, r#""\x""#]
+        {
+            let mut r = Reader::new(literal);
+            let raw = r.raw_string();
+            let serde = serde_json::from_str::<String>(literal);
+            assert_eq!(raw.is_ok(), serde.is_ok(), "{literal}");
+            if let Ok(raw) = raw {
+                assert_eq!(raw, literal);
+            }
+        }
+    }
+
+    #[test]
     fn nesting_is_limited() {
         let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert!(skips(&ok));
@@ -672,7 +732,7 @@ mod tests {
                 for b in 0..=255u8 {
                     let mut bytes = vec![b'a'; len];
                     bytes[at] = b;
-                    let expected = !(b == b'"' || b == b'\\' || b < 0x20);
+                    let expected = b != b'"' && b != b'\\' && (0x20..0x7f).contains(&b);
                     assert_eq!(needs_no_escape(&bytes), expected, "byte {b:#04x} at {at} of {len}");
                 }
             }
@@ -686,13 +746,28 @@ mod tests {
             ("a\"b\\c", r#""a\"b\\c""#),
             ("line\nbreak\ttab\u{1}", r#""line\nbreak\ttab\u0001""#),
             ("é", "\"é\""),
-            ("\u{7f}\u{1f}", "\"\u{7f}\\u001f\""),
+            ("\u{7f}\u{1f}", r#""\u007f\u001f""#),
+            ("日本 🦀", "\"日本 🦀\""),
+            ("a\u{2028}b\u{2029}c\u{85}", r#""a\u2028b\u2029c\u0085""#),
+            ("admin\u{202e}nimda\u{2066}x\u{2069}\u{200f}\u{feff}", r#""admin\u202enimda\u2066x\u2069\u200f\ufeff""#),
         ] {
             let mut s = String::new();
             write_string(&mut s, raw);
             assert_eq!(s, expected);
             let back: String = serde_json::from_str(&s).unwrap();
             assert_eq!(back, raw);
+        }
+        // Every character up to U+3000 and a few beyond, at every offset of an eight-byte word:
+        // the output reads back to the input and never holds a raw control or invisible one.
+        for code in (0..0x3000).chain([0xfeff, 0x1_f980]) {
+            let Some(c) = char::from_u32(code) else { continue };
+            for pad in 0..9 {
+                let raw = format!("{}{c}{}", "a".repeat(pad), "b".repeat(9 - pad));
+                let mut s = String::new();
+                write_string(&mut s, &raw);
+                assert_eq!(serde_json::from_str::<String>(&s).unwrap(), raw, "{code:#x}");
+                assert!(!s.chars().any(|c| c < ' ' || invisible(c)), "{code:#x}: {s:?}");
+            }
         }
     }
 }

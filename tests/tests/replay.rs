@@ -153,6 +153,17 @@ fn production_and_reference_decoders_agree() {
         "requestContext/http/method",
         "requestContext/http/path",
     ];
+    const STRINGS: &[&str] = &[
+        "methodArn",
+        "routeArn",
+        "authorizationToken",
+        "headers/Authorization",
+        "headers/authorization",
+        "requestContext/identity/clientCert/clientCertPem",
+        "requestContext/identity/clientCert/serialNumber",
+        "requestContext/authentication/clientCert/clientCertPem",
+        "requestContext/authentication/clientCert/subjectDN",
+    ];
     const UNREAD: &[&str] = &["resource", "path", "httpMethod", "queryStringParameters", "requestContext/stage"];
     let (mut checked, mut failures) = (0usize, Vec::new());
     for suite in load_suites() {
@@ -162,6 +173,17 @@ fn production_and_reference_decoders_agree() {
             let mut variants = vec![(String::from("as is"), case.event.clone(), true)];
             if let Ok(Value::Object(_)) = serde_json::from_slice::<Value>(&case.event) {
                 let base: Value = serde_json::from_slice(&case.event).unwrap();
+                // Escapes JSON allows but a Rust string cannot hold (a lone surrogate), and a
+                // valid pair, in the string fields the authorizer reads: only text can carry them.
+                for path in STRINGS {
+                    for literal in [r#""\ud800""#, r#""\udc00x""#, r#""ab\ud83d\u0041""#, r#""\ud83d\ude00""#] {
+                        let mut v = base.clone();
+                        if set_path(&mut v, path, Some(json!("@@literal@@"))) {
+                            let text = serde_json::to_string(&v).unwrap().replace(r#""@@literal@@""#, literal);
+                            variants.push((format!("{path} = {literal}"), text.into_bytes(), true));
+                        }
+                    }
+                }
                 for (paths, read) in [(READ, true), (UNREAD, false)] {
                     for path in paths {
                         for (label, replacement) in
