@@ -69,10 +69,19 @@ fn check_types(issuer: &IssuerConfig, claims: &Object<'_>) -> Result<(), Reason>
     Ok(())
 }
 
-fn check_times(claims: &Object<'_>, now: u64, leeway: u64) -> Result<(), Reason> {
+/// The clock rules of the claim checks, in seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TimeRules {
+    /// Allowed clock skew, applied to every comparison with now.
+    pub leeway: u64,
+    /// Longest a token may be good for: from now to `exp`, and from `iat` to `exp`.
+    pub max_lifetime: u64,
+}
+
+fn check_times(claims: &Object<'_>, now: u64, rules: TimeRules) -> Result<(), Reason> {
     // Precision below a second does not matter for any of these comparisons.
     #[allow(clippy::cast_precision_loss)]
-    let (now, leeway) = (now as f64, leeway as f64);
+    let (now, leeway, max_lifetime) = (now as f64, rules.leeway as f64, rules.max_lifetime as f64);
     let exp = claims.get("exp").and_then(numeric_date).ok_or(JWT_EXP_MISSING)?;
     if now >= exp + leeway {
         return Err(JWT_EXPIRED);
@@ -80,8 +89,14 @@ fn check_times(claims: &Object<'_>, now: u64, leeway: u64) -> Result<(), Reason>
     if claims.get("nbf").and_then(numeric_date).is_some_and(|nbf| nbf > now + leeway) {
         return Err(JWT_NOT_YET_VALID);
     }
-    if claims.get("iat").and_then(numeric_date).is_some_and(|iat| iat > now + leeway) {
+    let iat = claims.get("iat").and_then(numeric_date);
+    if iat.is_some_and(|iat| iat > now + leeway) {
         return Err(JWT_IAT_FUTURE);
+    }
+    // A token good for longer than the bound is refused whatever else it says: `exp: 1e300`
+    // would otherwise never expire.
+    if exp > now + max_lifetime + leeway || iat.is_some_and(|iat| exp - iat > max_lifetime + leeway) {
+        return Err(JWT_LIFETIME_TOO_LONG);
     }
     Ok(())
 }
@@ -133,16 +148,16 @@ fn add_words(out: &mut Vec<String>, v: Option<&Json<'_>>) {
 }
 
 /// Checks the claims of a token whose signature was verified with one of `issuer`'s keys
-/// and builds the identity. `now` and `leeway` are in seconds.
+/// and builds the identity. `now` is in seconds.
 pub(crate) fn validate(
     issuer: &IssuerConfig,
     claims: &Object<'_>,
     now: u64,
-    leeway: u64,
+    times: TimeRules,
     kept: &KeptClaims,
 ) -> Result<JwtIdentity, Reason> {
     check_types(issuer, claims)?;
-    check_times(claims, now, leeway)?;
+    check_times(claims, now, times)?;
     check_audience(issuer, claims)?;
     let principal = claims
         .get(&issuer.principal_claim)
@@ -225,7 +240,7 @@ mod tests {
 
     fn run(issuer: &IssuerConfig, claims: &str, kept: &KeptClaims) -> Result<JwtIdentity, Reason> {
         let object = read_object(claims).unwrap_or_else(|| panic!("not a claim set: {claims}"));
-        validate(issuer, &object, NOW, 30, kept)
+        validate(issuer, &object, NOW, TimeRules { leeway: 30, max_lifetime: 3600 }, kept)
     }
 
     #[track_caller]
@@ -254,6 +269,14 @@ mod tests {
         check(&oidc, json!({"iat": t + 30}), Ok(()));
         check(&oidc, json!({"iat": null, "nbf": null}), Ok(()));
         check(&oidc, json!({"iat": [1]}), Err(JWT_CLAIM_TYPE));
+        // At most an hour (3600 s, leeway 30 s) from now, and from `iat`, to `exp`.
+        check(&oidc, json!({"exp": t + 3630, "iat": null}), Ok(()));
+        check(&oidc, json!({"exp": t + 3631, "iat": null}), Err(JWT_LIFETIME_TOO_LONG));
+        check(&oidc, json!({"exp": 1e300}), Err(JWT_LIFETIME_TOO_LONG));
+        check(&oidc, json!({"exp": u64::MAX}), Err(JWT_LIFETIME_TOO_LONG));
+        check(&oidc, json!({"exp": t + 60, "iat": t - 3570}), Ok(()));
+        check(&oidc, json!({"exp": t + 60, "iat": t - 3571}), Err(JWT_LIFETIME_TOO_LONG));
+        check(&oidc, json!({"exp": t + 60, "iat": -1e300}), Err(JWT_LIFETIME_TOO_LONG));
     }
 
     #[test]

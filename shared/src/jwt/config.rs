@@ -19,6 +19,7 @@ pub const VAR_ISSUERS: &str = "AUTHZ_JWT_ISSUERS";
 /// are limited to 4 KB in all).
 pub const VAR_ISSUERS_FILE: &str = "AUTHZ_JWT_ISSUERS_FILE";
 pub const VAR_LEEWAY: &str = "AUTHZ_JWT_LEEWAY_SECS";
+pub const VAR_MAX_LIFETIME: &str = "AUTHZ_JWT_MAX_LIFETIME_SECS";
 pub const VAR_REFRESH: &str = "AUTHZ_JWKS_REFETCH_INTERVAL_SECS";
 pub const VAR_CONNECT_TIMEOUT: &str = "AUTHZ_JWKS_CONNECT_TIMEOUT_MS";
 pub const VAR_TIMEOUT: &str = "AUTHZ_JWKS_TIMEOUT_MS";
@@ -27,10 +28,11 @@ pub const VAR_LOOPBACK_HTTP: &str = "AUTHZ_JWT_ALLOW_LOOPBACK_HTTP";
 
 /// Every variable this module reads; any other `AUTHZ_JWT_*` or `AUTHZ_JWKS_*` variable is a
 /// typo and refused.
-pub const VARIABLES: [&str; 8] = [
+pub const VARIABLES: [&str; 9] = [
     VAR_ISSUERS,
     VAR_ISSUERS_FILE,
     VAR_LEEWAY,
+    VAR_MAX_LIFETIME,
     VAR_REFRESH,
     VAR_CONNECT_TIMEOUT,
     VAR_TIMEOUT,
@@ -40,6 +42,13 @@ pub const VARIABLES: [&str; 8] = [
 
 /// Default clock leeway for `exp`, `nbf` and `iat`, in seconds.
 pub const DEFAULT_LEEWAY_SECS: u64 = 30;
+/// Default longest a token may be good for, in seconds: from now to `exp`, and from `iat` to
+/// `exp`. Access tokens of the usual issuers live an hour (Cognito: 5 minutes to 1 day); a
+/// token good for longer is a misconfigured or compromised issuer, and revocation cannot
+/// reach it.
+pub const DEFAULT_MAX_LIFETIME_SECS: u64 = 86_400;
+/// The range [`VAR_MAX_LIFETIME`] accepts: a minute to a week.
+pub const MAX_LIFETIME_RANGE: std::ops::RangeInclusive<u64> = 60..=604_800;
 /// Default minimum time between two JWKS refetches of one issuer caused by unknown `kid`s.
 pub const DEFAULT_REFRESH_SECS: u64 = 60;
 pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 300;
@@ -102,6 +111,8 @@ pub struct IssuerConfig {
 pub struct JwtConfig {
     pub issuers: Vec<IssuerConfig>,
     pub leeway_secs: u64,
+    /// Longest a token may be good for (see [`DEFAULT_MAX_LIFETIME_SECS`]).
+    pub max_lifetime_secs: u64,
     /// Minimum seconds between two unknown-`kid` refetches of one issuer's JWKS.
     pub jwks_refresh_secs: u64,
     pub connect_timeout: Duration,
@@ -297,6 +308,7 @@ impl JwtConfig {
         Ok(Some(JwtConfig {
             issuers,
             leeway_secs: env.u64_in(VAR_LEEWAY, DEFAULT_LEEWAY_SECS, 0..=120)?,
+            max_lifetime_secs: env.u64_in(VAR_MAX_LIFETIME, DEFAULT_MAX_LIFETIME_SECS, MAX_LIFETIME_RANGE)?,
             jwks_refresh_secs: env.u64_in(VAR_REFRESH, DEFAULT_REFRESH_SECS, 1..=86_400)?,
             connect_timeout,
             timeout,
@@ -349,6 +361,7 @@ mod tests {
     fn defaults_are_secure() {
         let c = config(&[(VAR_ISSUERS, ONE)]).ok().flatten().unwrap_or_else(|| unreachable!());
         assert_eq!(c.leeway_secs, 30);
+        assert_eq!(c.max_lifetime_secs, 86_400);
         assert_eq!(c.jwks_refresh_secs, 60);
         assert_eq!(c.timeout, Duration::from_millis(1000));
         assert_eq!(c.connect_timeout, Duration::from_millis(300));
@@ -455,6 +468,8 @@ mod tests {
         check_err(&[(VAR_ISSUERS, ONE), ("AUTHZ_JWKS_TTL", "x")], "AUTHZ_JWKS_TTL", "unknown variable");
         check_err(&[(VAR_TIMEOUT, "500")], VAR_ISSUERS, "no issuer");
         check_err(&[(VAR_ISSUERS, ONE), (VAR_LEEWAY, "600")], VAR_LEEWAY, "from 0 to 120");
+        check_err(&[(VAR_ISSUERS, ONE), (VAR_MAX_LIFETIME, "0")], VAR_MAX_LIFETIME, "from 60 to 604800");
+        check_err(&[(VAR_ISSUERS, ONE), (VAR_MAX_LIFETIME, "2592000")], VAR_MAX_LIFETIME, "from 60 to 604800");
         check_err(&[(VAR_ISSUERS, ONE), (VAR_TIMEOUT, "5000")], VAR_TIMEOUT, "from 100 to 1500");
         check_err(&[(VAR_ISSUERS, ONE), (VAR_REFRESH, "0")], VAR_REFRESH, "from 1 to 86400");
         check_err(

@@ -46,7 +46,7 @@ struct TrustedIssuer {
 #[derive(Debug)]
 pub struct JwtVerifier {
     issuers: Vec<TrustedIssuer>,
-    leeway_secs: u64,
+    times: claims::TimeRules,
     refresh_secs: u64,
     timeout: std::time::Duration,
     fetcher: Arc<dyn JwksFetcher>,
@@ -99,7 +99,7 @@ impl JwtVerifier {
         }
         let verifier = Self {
             issuers,
-            leeway_secs: config.leeway_secs,
+            times: claims::TimeRules { leeway: config.leeway_secs, max_lifetime: config.max_lifetime_secs },
             refresh_secs: config.jwks_refresh_secs,
             timeout: config.timeout,
             fetcher,
@@ -155,8 +155,7 @@ impl JwtVerifier {
             return Err(Rejection::fault(JWT_CRYPTO_SELF_TEST_FAILED));
         }
         verify_signature(token.alg, &key.key, token.signing_input, &token.signature).map_err(unauthenticated)?;
-        claims::validate(&issuer.config, &token.claims, now, self.leeway_secs, &self.kept_claims)
-            .map_err(unauthenticated)
+        claims::validate(&issuer.config, &token.claims, now, self.times, &self.kept_claims).map_err(unauthenticated)
     }
 }
 

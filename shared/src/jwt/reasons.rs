@@ -49,6 +49,9 @@ pub const JWT_EXPIRED: Reason = Reason::new("jwt_expired");
 pub const JWT_NOT_YET_VALID: Reason = Reason::new("jwt_not_yet_valid");
 /// `iat` is later than now plus the leeway.
 pub const JWT_IAT_FUTURE: Reason = Reason::new("jwt_iat_future");
+/// The token is good for longer than the configured maximum lifetime: `exp` too far after
+/// now, or after `iat`.
+pub const JWT_LIFETIME_TOO_LONG: Reason = Reason::new("jwt_lifetime_too_long");
 pub const JWT_AUD_MISSING: Reason = Reason::new("jwt_aud_missing");
 pub const JWT_AUD_MISMATCH: Reason = Reason::new("jwt_aud_mismatch");
 /// Cognito: `token_use` is not the configured one (e.g. an ID token where access tokens
@@ -95,6 +98,7 @@ pub const ALL: &[Reason] = &[
     JWT_EXPIRED,
     JWT_NOT_YET_VALID,
     JWT_IAT_FUTURE,
+    JWT_LIFETIME_TOO_LONG,
     JWT_AUD_MISSING,
     JWT_AUD_MISMATCH,
     JWT_TOKEN_USE_MISMATCH,
