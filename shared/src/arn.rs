@@ -45,27 +45,34 @@ fn range_in(whole: &str, part: &str) -> Range<usize> {
 impl ApiArn {
     /// Parses a method or route ARN; `None` when it is not a well-formed `execute-api` ARN.
     pub fn parse(arn: &str) -> Option<ApiArn> {
-        let mut parts = arn.splitn(6, ':');
-        if parts.next()? != "arn" {
-            return None;
-        }
-        let partition = non_empty_token(parts.next()?)?;
-        if parts.next()? != "execute-api" {
-            return None;
-        }
-        let region = non_empty_token(parts.next()?)?;
-        let account = parts.next()?;
+        // Field by field with `split_once` (one `memchr` each): a `splitn` iterator and the
+        // char-pattern searches cost more than the rest of the parse.
+        let rest = arn.strip_prefix("arn:")?;
+        let (partition, rest) = rest.split_once(':')?;
+        let partition = non_empty_token(partition)?;
+        let rest = rest.strip_prefix("execute-api:")?;
+        let (region, rest) = rest.split_once(':')?;
+        let region = non_empty_token(region)?;
+        let (account, rest) = rest.split_once(':')?;
         if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let rest = parts.next()?;
-        let mut segs = rest.splitn(4, '/');
-        let api_id = segs.next().filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric()))?;
-        let stage = non_empty_token(segs.next()?)?;
-        let method =
-            segs.next().filter(|m| *m == "$default" || (!m.is_empty() && m.bytes().all(|b| b.is_ascii_uppercase())))?;
-        let path = segs.next().unwrap_or("");
-        if path.contains(['*', '?']) || path.chars().any(char::is_control) {
+        let (api_id, rest) = rest.split_once('/')?;
+        if api_id.is_empty() || !api_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let (stage, rest) = rest.split_once('/')?;
+        let stage = non_empty_token(stage)?;
+        let (method, path) = rest.split_once('/').unwrap_or((rest, ""));
+        if !(method == "$default" || (!method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase()))) {
+            return None;
+        }
+        // No wildcard, no control character (C0, DEL or C1: the bytes 0xC2 0x80..0x9F).
+        let bytes = path.as_bytes();
+        let control = |(i, &b): (usize, &u8)| {
+            b == b'*' || b == b'?' || b < 0x20 || b == 0x7f || (b == 0xc2 && bytes.get(i + 1).is_some_and(|&n| n < 0xa0))
+        };
+        if bytes.iter().enumerate().any(control) {
             return None;
         }
         // Everything up to the method, its trailing slash included, is the prefix.
@@ -182,8 +189,24 @@ mod tests {
             "arn:aws:execute-api:us-east-1:123456789012:api1/prod/get/x",
             "arn:aws:execute-api:us-east-1:123456789012:api1/prod",
             "arn:aws:execute-api:*:123456789012:api1/prod/GET/x",
+            "arn:aws:execute-api:us-east-1:123456789012:api1/prod/GET/a?b",
+            "arn:aws:execute-api:us-east-1:123456789012:api1/prod/GET/a\tb",
+            "arn:aws:execute-api:us-east-1:123456789012:api1/prod/GET/a\u{7f}",
+            "arn:aws:execute-api:us-east-1:123456789012:api1/prod/GET/a\u{85}b",
+            "arn:aws:execute-api:us-east-1:123456789012:api1/prod/GET/\u{9f}",
+            "arn:aws:execute-api:us-east-1:123456789012:api1",
+            "arn:aws:execute-api:us-east-1:123456789012:api1/prod/",
+            "arn:aws:execute-api:us-east-1:123456789012:/prod/GET/x",
+            "arn::execute-api:us-east-1:123456789012:api1/prod/GET/x",
+            "arn:aws:execute-api:us-east-1:1234567890123:api1/prod/GET/x",
+            "ARN:aws:execute-api:us-east-1:123456789012:api1/prod/GET/x",
         ] {
             check(bad, None);
+        }
+        // Control characters only: other non-ASCII is a path like any other.
+        for path in ["a\u{a0}b", "é", "日本", "\u{100}"] {
+            let arn = format!("arn:aws:execute-api:us-east-1:123456789012:api1/prod/GET/{path}");
+            assert_eq!(ApiArn::parse(&arn).map(|a| a.path), Some(format!("/{path}")), "{path}");
         }
     }
 
