@@ -70,7 +70,11 @@ impl ApiArn {
         // No wildcard, no control character (C0, DEL or C1: the bytes 0xC2 0x80..0x9F).
         let bytes = path.as_bytes();
         let control = |(i, &b): (usize, &u8)| {
-            b == b'*' || b == b'?' || b < 0x20 || b == 0x7f || (b == 0xc2 && bytes.get(i + 1).is_some_and(|&n| n < 0xa0))
+            b == b'*'
+                || b == b'?'
+                || b < 0x20
+                || b == 0x7f
+                || (b == 0xc2 && bytes.get(i + 1).is_some_and(|&n| n < 0xa0))
         };
         if bytes.iter().enumerate().any(control) {
             return None;
