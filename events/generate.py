@@ -295,7 +295,8 @@ def fixtures():
         c = clients[stem]
         item = {"client_id": c.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value,
                 "serial": format(c.serial_number, "x"), "status": status,
-                "not_after": int(c.not_valid_after_utc.timestamp()), "created_at": now - 30 * 86400}
+                "not_after": int(c.not_valid_after_utc.timestamp()), "created_at": now - 30 * 86400,
+                "cert_sha256": c.fingerprint(hashes.SHA256()).hex()}
         item.update(extra)
         items.append(item)
     (EVENTS / "registry.json").write_text(json.dumps(items, indent=2) + "\n")

@@ -134,6 +134,7 @@ fn item(v: &Value) -> Res<RegistryItem> {
     let mut item = RegistryItem::active(&client_id, &serial, n("not_after").unwrap_or(0), n("created_at").unwrap_or(0));
     item.status = status;
     item.tenant = s("tenant");
+    item.cert_sha256 = s("cert_sha256");
     item.scopes = v
         .get("scopes")
         .and_then(Value::as_array)

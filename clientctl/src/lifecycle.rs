@@ -63,6 +63,7 @@ pub async fn import(ctx: &Context, args: &ImportArgs) -> Result<Report> {
     }
     let item = RegistryItem {
         issuer: Some(facts.issuer.clone()),
+        cert_sha256: Some(shared::mtls::verifier::sha256_hex(&facts.cert_sha256)),
         tenant: args.grants.tenant.clone(),
         scopes: args.grants.scopes.clone(),
         ..RegistryItem::active(&facts.client_id, &facts.serial.hex, not_after, ctx.now)
@@ -223,6 +224,7 @@ fn new_item(ctx: &Context, issued: &IssuedClient, tenant: Option<String>, scopes
         .map_err(|_| CtlError::Local(format!("certificate not_after {} is before 1970", facts.not_after)))?;
     Ok(RegistryItem {
         issuer: Some(facts.issuer.clone()),
+        cert_sha256: Some(shared::mtls::verifier::sha256_hex(&facts.cert_sha256)),
         tenant,
         scopes,
         ..RegistryItem::active(&facts.client_id, &facts.serial.hex, not_after, ctx.now)

@@ -67,6 +67,7 @@ pub fn item_json(item: &RegistryItem, now: u64) -> Value {
         "effective_status": effective_status(item, now),
         "not_after": item.not_after,
         "issuer": item.issuer,
+        "cert_sha256": item.cert_sha256,
         "tenant": item.tenant,
         "scopes": item.scopes,
         "created_at": item.created_at,

@@ -100,6 +100,18 @@ async fn every_certificate_and_registry_case() {
     let uri_only = w.issuing.issue(&ClientSpec::uri(&format!("{SPIFFE}orders"), &[0x70, 0x01])).unwrap();
     let high_bit =
         w.issuing.issue(&ClientSpec::cn("wide", &[0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01])).unwrap();
+    // Another CA with the issuing CA's very name (as a second CA in API Gateway's truststore
+    // could have), issuing certificates with registered clients' CNs and serials.
+    let namesake = Ca::root("Authz Issuing CA").unwrap();
+    // The SHA-256 pin of a certificate, as `clientctl` writes it into `cert_sha256`.
+    let pin = |cert: &IssuedCert| {
+        let facts = mtls::cert::cert_facts(&cert.pem, &mtls::ClientIdRule::SubjectCn).expect("a CN certificate");
+        mtls::verifier::sha256_hex(&facts.cert_sha256)
+    };
+    let pinned = w.issuing.issue(&ClientSpec::cn("payroll", &[0x19, 0x98])).unwrap();
+    let pinned_impostor = namesake.issue(&ClientSpec::cn("payroll", &[0x19, 0x98])).unwrap();
+    let unpinned = w.issuing.issue(&ClientSpec::cn("ledger", &[0x19, 0x97])).unwrap();
+    let unpinned_impostor = namesake.issue(&ClientSpec::cn("ledger", &[0x19, 0x97])).unwrap();
 
     let issuing_dn = World::normalised(&w.issuing).unwrap();
     let items = vec![
@@ -118,6 +130,12 @@ async fn every_certificate_and_registry_case() {
         active("stranger", &from_other),
         active("orders", &uri_only),
         active("wide", &high_bit),
+        RegistryItem {
+            issuer: Some(issuing_dn.clone()),
+            cert_sha256: Some(pin(&pinned)),
+            ..active("payroll", &pinned)
+        },
+        RegistryItem { issuer: Some(issuing_dn.clone()), ..active("ledger", &unpinned) },
     ];
     let trusted = serde_json::json!([w.issuing.dn(), w.root.dn()]).to_string();
     let cfg = config("clients-main", &[("AUTHZ_MTLS_TRUSTED_ISSUERS", trusted.as_str())]).unwrap();
@@ -144,6 +162,19 @@ async fn every_certificate_and_registry_case() {
         ("not yet valid certificate", future_cert.client_cert(), unauthenticated(mtls::MTLS_CERT_NOT_YET_VALID)),
         ("issuer not trusted", from_other.client_cert(), unauthenticated(mtls::MTLS_ISSUER_UNTRUSTED)),
         ("issuer differs from the item's", from_root.client_cert(), unauthenticated(mtls::MTLS_ISSUER_MISMATCH)),
+        ("pinned certificate", pinned.client_cert(), allow("payroll", "1998", None, &[])),
+        (
+            "same names and serial from a namesake CA, item pinned",
+            pinned_impostor.client_cert(),
+            unauthenticated(mtls::MTLS_CERT_NOT_REGISTERED),
+        ),
+        ("unpinned item", unpinned.client_cert(), allow("ledger", "1997", None, &[])),
+        // What the pin is for: without it, names, serial and issuer DN are all the item checks.
+        (
+            "same names and serial from a namesake CA, item not pinned",
+            unpinned_impostor.client_cert(),
+            allow("ledger", "1997", None, &[]),
+        ),
         ("event serial differs", with_serial(&billing, "10:02"), unauthenticated(mtls::MTLS_SERIAL_MISMATCH)),
         ("event serial missing", with_serial(&billing, ""), unauthenticated(mtls::MTLS_SERIAL_MISMATCH)),
         ("no CN for the subject_cn rule", uri_only.client_cert(), unauthenticated(mtls::MTLS_CLIENT_ID_UNMATCHED)),
@@ -195,11 +226,18 @@ async fn every_certificate_and_registry_case() {
         .issue(&ClientSpec::uri(&format!("{SPIFFE}orders"), &[0x70, 0x03]).with_uri(&format!("{SPIFFE}billing")))
         .unwrap();
     let nested = w.issuing.issue(&ClientSpec::uri(&format!("{SPIFFE}orders/extra"), &[0x70, 0x04])).unwrap();
+    let segment =
+        |id: &str, serial: &[u8]| w.issuing.issue(&ClientSpec::uri(&format!("{SPIFFE}{id}"), serial)).unwrap();
+    let (dot, dotdot, escaped) =
+        (segment(".", &[0x70, 0x05]), segment("..", &[0x70, 0x06]), segment("a%2Fb", &[0x70, 0x07]));
     let uri_cases: Vec<(&str, ClientCert, Outcome)> = vec![
         ("uri san", uri_only.client_cert(), allow("orders", "7001", None, &[])),
         ("uri san under another prefix", outside.client_cert(), unauthenticated(mtls::MTLS_CLIENT_ID_UNMATCHED)),
         ("two uri sans with different ids", two_ids.client_cert(), unauthenticated(mtls::MTLS_CLIENT_ID_UNMATCHED)),
         ("uri san id with a slash", nested.client_cert(), unauthenticated(mtls::MTLS_CLIENT_ID_UNMATCHED)),
+        ("uri san id `.`", dot.client_cert(), unauthenticated(mtls::MTLS_CLIENT_ID_UNMATCHED)),
+        ("uri san id `..`", dotdot.client_cert(), unauthenticated(mtls::MTLS_CLIENT_ID_UNMATCHED)),
+        ("uri san id with a percent-escape", escaped.client_cert(), unauthenticated(mtls::MTLS_CLIENT_ID_UNMATCHED)),
         ("CN only for the uri_san rule", billing.client_cert(), unauthenticated(mtls::MTLS_CLIENT_ID_UNMATCHED)),
     ];
     for (name, cert, expected) in &uri_cases {

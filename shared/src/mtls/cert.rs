@@ -9,7 +9,8 @@
 //! with no trailing bytes.
 
 use x509_parser::certificate::X509Certificate;
-use x509_parser::extensions::GeneralName;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::oid_registry::OID_X509_EXT_BASIC_CONSTRAINTS;
 use x509_parser::prelude::FromDer;
 
 use super::serial::Serial;
@@ -84,7 +85,7 @@ pub fn cert_facts(pem: &str, rule: &ClientIdRule) -> Result<CertFacts, Reason> {
         return Err(MTLS_CERT_MALFORMED);
     }
     let serial = Serial::from_der_bytes(cert.raw_serial()).ok_or(MTLS_CERT_MALFORMED)?;
-    if cert.is_ca() {
+    if is_ca(&cert)? {
         return Err(MTLS_CERT_IS_CA);
     }
     let uri_sans: Vec<String> = match cert.subject_alternative_name().map_err(|_| MTLS_CERT_MALFORMED)? {
@@ -143,6 +144,19 @@ pub fn pem_to_der(pem: &str) -> Result<Vec<u8>, Reason> {
     base64::engine::general_purpose::STANDARD.decode(body.as_bytes()).map_err(|_| MTLS_PEM_MALFORMED)
 }
 
+/// Whether basicConstraints says CA. Fails closed where `X509Certificate::is_ca` would say
+/// "not a CA": a repeated or unparseable basicConstraints is a malformed certificate.
+fn is_ca(cert: &X509Certificate<'_>) -> Result<bool, Reason> {
+    match cert.get_extension_unique(&OID_X509_EXT_BASIC_CONSTRAINTS) {
+        Err(_) => Err(MTLS_CERT_MALFORMED),
+        Ok(None) => Ok(false),
+        Ok(Some(ext)) => match ext.parsed_extension() {
+            ParsedExtension::BasicConstraints(bc) => Ok(bc.ca),
+            _ => Err(MTLS_CERT_MALFORMED),
+        },
+    }
+}
+
 fn client_id(cert: &X509Certificate<'_>, uri_sans: &[String], rule: &ClientIdRule) -> Option<String> {
     match rule {
         ClientIdRule::SubjectCn => {
@@ -156,7 +170,10 @@ fn client_id(cert: &X509Certificate<'_>, uri_sans: &[String], rule: &ClientIdRul
         ClientIdRule::UriSan { prefix } => {
             let mut ids = uri_sans.iter().filter_map(|uri| uri.strip_prefix(prefix.as_str()));
             let id = ids.next()?;
-            if ids.any(|other| other != id) || id.contains(['/', '?', '#']) || !valid_client_id(id) {
+            // The id is one path segment: not `.` or `..`, no separator, query, fragment or
+            // percent-escape (which could spell any of them).
+            let segment = !id.contains(['/', '?', '#', '%']) && id != "." && id != "..";
+            if ids.any(|other| other != id) || !segment || !valid_client_id(id) {
                 return None;
             }
             Some(id.to_owned())

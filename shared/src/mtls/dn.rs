@@ -9,8 +9,12 @@
 //!   (surname), `POSTALCODE`, `ORGANIZATIONIDENTIFIER`, otherwise the dotted OID; configured
 //!   DNs may also use long names (`commonName`, `organizationName`...), `S` for `ST` and `E`
 //!   for `EMAILADDRESS`, in any case;
-//! - `value` is trimmed, runs of whitespace become one space, and it is lower-cased;
-//!   `\ , + = " ; < >` inside a value are escaped with a backslash;
+//! - `value` is trimmed, runs of ASCII whitespace become one space, and ASCII letters are
+//!   lower-cased (only ASCII: Unicode case folding would make `\u{212A}elvin`, with a
+//!   Kelvin sign, the same name as `Kelvin`); `\ , + = " ; < >` inside a value, and a
+//!   leading `#`, are escaped with a backslash;
+//! - a value that is not a string type (or a BMPString/UniversalString of the wrong length)
+//!   is `#` and the hex of its content, which no text value can spell;
 //! - attributes are separated by `,` (no spaces); members of a multi-valued RDN are
 //!   sorted and joined by `+`.
 //!
@@ -43,9 +47,16 @@ const TYPES: &[(&str, &str, &[&str])] = &[
 
 const ESCAPED: &[char] = &['\\', ',', '+', '=', '"', ';', '<', '>'];
 
+/// An attribute value: text, or the hex form of a value that is not text.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Value {
+    Text(String),
+    Hex(String),
+}
+
 /// The normalised form of a certificate's name.
 pub fn normalise_name(name: &X509Name<'_>) -> String {
-    let rdns: Vec<Vec<(String, String)>> = name
+    let rdns: Vec<Vec<(String, Value)>> = name
         .iter()
         .map(|rdn| rdn.iter().map(|atv| (type_name_of_oid(&atv.attr_type().to_id_string()), value_of(atv))).collect())
         .collect();
@@ -62,7 +73,7 @@ pub fn normalise_str(dn: &str) -> Result<String, String> {
                 return Err(format!("expected TYPE=value, got {:?}", member.trim()));
             };
             let kind = type_name_of_config(kind.trim())?;
-            members.push((kind, normalise_value(&unescape(value)?)));
+            members.push((kind, Value::Text(normalise_value(&unescape(value)?))));
         }
         rdns.push(members);
     }
@@ -72,7 +83,7 @@ pub fn normalise_str(dn: &str) -> Result<String, String> {
     Ok(render(rdns))
 }
 
-fn render(rdns: Vec<Vec<(String, String)>>) -> String {
+fn render(rdns: Vec<Vec<(String, Value)>>) -> String {
     let mut out = String::new();
     for (i, mut rdn) in rdns.into_iter().enumerate() {
         if i > 0 {
@@ -85,11 +96,16 @@ fn render(rdns: Vec<Vec<(String, String)>>) -> String {
             }
             out.push_str(kind);
             out.push('=');
-            for c in value.chars() {
-                if ESCAPED.contains(&c) {
-                    out.push('\\');
+            match value {
+                Value::Hex(hex) => out.push_str(hex),
+                Value::Text(text) => {
+                    for (k, c) in text.chars().enumerate() {
+                        if ESCAPED.contains(&c) || (k == 0 && c == '#') {
+                            out.push('\\');
+                        }
+                        out.push(c);
+                    }
                 }
-                out.push(c);
             }
         }
     }
@@ -115,37 +131,50 @@ fn type_name_of_config(kind: &str) -> Result<String, String> {
 
 /// The attribute's value as text: the string types directly, BMPString and
 /// UniversalString decoded, anything else as `#` and the hex of its content.
-fn value_of(atv: &AttributeTypeAndValue<'_>) -> String {
+fn value_of(atv: &AttributeTypeAndValue<'_>) -> Value {
     if let Ok(s) = atv.as_str() {
-        return normalise_value(s);
+        return Value::Text(normalise_value(s));
     }
     let data = atv.as_slice();
     let decoded = match atv.attr_value().tag() {
-        Tag::BmpString => {
-            let units = data.chunks_exact(2).filter_map(|c| <[u8; 2]>::try_from(c).ok()).map(u16::from_be_bytes);
-            char::decode_utf16(units).collect::<Result<String, _>>().ok()
-        }
-        Tag::UniversalString => data
-            .chunks_exact(4)
-            .map(|c| <[u8; 4]>::try_from(c).ok().and_then(|c| char::from_u32(u32::from_be_bytes(c))))
-            .collect::<Option<String>>(),
+        Tag::BmpString => decode_bmp(data),
+        Tag::UniversalString => decode_universal(data),
         Tag::TeletexString => Some(data.iter().map(|b| char::from(*b)).collect()),
         _ => None,
     };
     match decoded {
-        Some(s) => normalise_value(&s),
+        Some(s) => Value::Text(normalise_value(&s)),
         None => {
             let mut hex = String::from("#");
             for nibble in data.iter().flat_map(|b| [b >> 4, b & 0x0f]) {
                 hex.extend(char::from_digit(u32::from(nibble), 16));
             }
-            hex
+            Value::Hex(hex)
         }
     }
 }
 
+/// UTF-16BE; `None` for an odd length or an unpaired surrogate (no byte is dropped).
+fn decode_bmp(data: &[u8]) -> Option<String> {
+    if !data.len().is_multiple_of(2) {
+        return None;
+    }
+    let units = data.chunks_exact(2).filter_map(|c| <[u8; 2]>::try_from(c).ok()).map(u16::from_be_bytes);
+    char::decode_utf16(units).collect::<Result<String, _>>().ok()
+}
+
+/// UTF-32BE; `None` for a length that is not a multiple of four or a non-character.
+fn decode_universal(data: &[u8]) -> Option<String> {
+    if !data.len().is_multiple_of(4) {
+        return None;
+    }
+    data.chunks_exact(4)
+        .map(|c| <[u8; 4]>::try_from(c).ok().and_then(|c| char::from_u32(u32::from_be_bytes(c))))
+        .collect()
+}
+
 fn normalise_value(value: &str) -> String {
-    value.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    value.split_ascii_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase()
 }
 
 /// Splits at `sep` where it is not escaped by a backslash; empty pieces are dropped.
@@ -237,8 +266,25 @@ mod tests {
     }
 
     #[test]
+    fn only_ascii_is_folded_and_a_leading_hash_is_escaped() {
+        check("CN=\u{212A}elvin CA", Ok("CN=\u{212A}elvin ca"));
+        check("CN=Kelvin CA", Ok("CN=kelvin ca"));
+        check("CN=ÉCOLE", Ok("CN=École"));
+        check("CN=a\u{3000}b", Ok("CN=a\u{3000}b"));
+        check("CN=\\#616263", Ok("CN=\\#616263"));
+        check("CN=#616263", Ok("CN=\\#616263"));
+        check("CN=a#b", Ok("CN=a#b"));
+        assert_eq!(decode_bmp(&[0, 0x41, 0]), None);
+        assert_eq!(decode_bmp(&[0, 0x41]).as_deref(), Some("A"));
+        assert_eq!(decode_bmp(&[0xd8, 0x00]), None);
+        assert_eq!(decode_universal(&[0, 0, 0, 0x41, 0]), None);
+        assert_eq!(decode_universal(&[0, 0, 0, 0x41]).as_deref(), Some("A"));
+    }
+
+    #[test]
     fn normalisation_is_idempotent() {
-        for dn in ["C=US,O=Example,CN=Acme\\, Inc.", "CN=a\\+b+OU=x\\=y", "CN=quote\\\"s;<>"] {
+        for dn in ["C=US,O=Example,CN=Acme\\, Inc.", "CN=a\\+b+OU=x\\=y", "CN=quote\\\"s;<>", "CN=#x", "CN=É\u{212A}"]
+        {
             let once = normalise_str(dn).unwrap();
             assert_eq!(normalise_str(&once).unwrap(), once, "{dn}");
         }

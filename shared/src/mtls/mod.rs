@@ -46,6 +46,9 @@ pub const MTLS_CERT_NOT_YET_VALID: Reason = Reason::new("mtls_cert_not_yet_valid
 pub const MTLS_ISSUER_UNTRUSTED: Reason = Reason::new("mtls_issuer_untrusted");
 /// The registry item names another issuer than the certificate's.
 pub const MTLS_ISSUER_MISMATCH: Reason = Reason::new("mtls_issuer_mismatch");
+/// The registry item pins another certificate (`cert_sha256`): same names and serial, not
+/// the registered certificate.
+pub const MTLS_CERT_NOT_REGISTERED: Reason = Reason::new("mtls_cert_not_registered");
 /// No registry item for (client_id, serial): unknown client or unknown serial.
 pub const REGISTRY_NOT_FOUND: Reason = Reason::new("registry_not_found");
 pub const REGISTRY_REVOKED: Reason = Reason::new("registry_revoked");
@@ -73,6 +76,7 @@ pub const REASONS: &[Reason] = &[
     MTLS_CERT_NOT_YET_VALID,
     MTLS_ISSUER_UNTRUSTED,
     MTLS_ISSUER_MISMATCH,
+    MTLS_CERT_NOT_REGISTERED,
     REGISTRY_NOT_FOUND,
     REGISTRY_REVOKED,
     REGISTRY_SUSPENDED,

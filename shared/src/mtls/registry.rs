@@ -12,6 +12,7 @@
 //! | `status` | S | `active`, `revoked` or `suspended` (required) |
 //! | `not_after` | N | Unix seconds after which the registration no longer allows (required) |
 //! | `issuer` | S | normalised issuer DN (`mtls::dn`); when present the certificate's issuer must match |
+//! | `cert_sha256` | S | SHA-256 of the certificate's DER, 64 lower-case hex digits; when present the presented certificate must be exactly this one (`clientctl` always writes it) |
 //! | `tenant` | S | optional, copied to the context |
 //! | `scopes` | L of S, or SS | optional, copied to the context |
 //! | `routes` | L of S, or SS | optional `METHOD /path` patterns this client may call |
@@ -80,6 +81,8 @@ pub struct RegistryItem {
     pub not_after: u64,
     /// Normalised issuer DN; read items are normalised on the way in.
     pub issuer: Option<String>,
+    /// SHA-256 of the registered certificate's DER, lower-case hex.
+    pub cert_sha256: Option<String>,
     pub tenant: Option<String>,
     pub scopes: Vec<String>,
     pub routes: Vec<String>,
@@ -100,6 +103,7 @@ impl RegistryItem {
             status: Status::Active,
             not_after,
             issuer: None,
+            cert_sha256: None,
             tenant: None,
             scopes: Vec::new(),
             routes: Vec::new(),
@@ -129,6 +133,7 @@ impl RegistryItem {
         put("not_after", AttributeValue::N(self.not_after.to_string()));
         let strings = [
             ("issuer", &self.issuer),
+            ("cert_sha256", &self.cert_sha256),
             ("tenant", &self.tenant),
             ("usage_plan_key", &self.usage_plan_key),
             ("revoked_reason", &self.revoked_reason),
@@ -162,12 +167,20 @@ impl RegistryItem {
             None => None,
             Some(dn) => Some(dn::normalise_str(&dn).map_err(|_| malformed("issuer", "a distinguished name"))?),
         };
+        let cert_sha256 = optional(item, "cert_sha256", string)?;
+        if cert_sha256
+            .as_ref()
+            .is_some_and(|h| h.len() != 64 || !h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        {
+            return Err(malformed("cert_sha256", "64 lower-case hex digits"));
+        }
         Ok(RegistryItem {
             client_id,
             serial,
             status,
             not_after: required(item, "not_after", number)?,
             issuer,
+            cert_sha256,
             tenant: optional(item, "tenant", string)?,
             scopes: optional(item, "scopes", strings)?.unwrap_or_default(),
             routes: optional(item, "routes", strings)?.unwrap_or_default(),
@@ -282,6 +295,7 @@ mod tests {
     fn full() -> RegistryItem {
         RegistryItem {
             issuer: Some("C=us,O=example,CN=example issuing ca".to_owned()),
+            cert_sha256: Some("0f".repeat(32)),
             tenant: Some("t1".to_owned()),
             scopes: vec!["orders:read".to_owned(), "orders:write".to_owned()],
             routes: vec!["GET /orders/*".to_owned()],
@@ -330,6 +344,11 @@ mod tests {
         check(&[("not_after", Some(s("10")))], Err("attribute not_after: expected a whole non-negative number (N)"));
         check(&[("not_after", Some(n("-1")))], Err("attribute not_after: expected a whole non-negative number (N)"));
         check(&[("tenant", Some(n("1")))], Err("attribute tenant: expected a string (S)"));
+        let pin = "ab".repeat(32);
+        check(&[("cert_sha256", Some(s(&pin)))], Ok(RegistryItem { cert_sha256: Some(pin.clone()), ..base.clone() }));
+        for bad in ["AB".repeat(32), "ab".repeat(31), "ab".repeat(33), format!("{}zz", "ab".repeat(31))] {
+            check(&[("cert_sha256", Some(s(&bad)))], Err("attribute cert_sha256: expected 64 lower-case hex digits"));
+        }
         check(&[("scopes", Some(s("a b")))], Err("attribute scopes: expected a list of strings (L of S, or SS)"));
         check(
             &[("routes", Some(AttributeValue::L(vec![n("1")])))],

@@ -2,8 +2,11 @@
 //!
 //! **Canonical form**: the lower-case hexadecimal digits of the serial's unsigned integer
 //! value, without separators, prefix or leading zeros (`"0"` for zero). The DER `INTEGER`
-//! content of the certificate is read as an unsigned big-endian number (a leading `00`
-//! sign byte disappears). Examples: serial 1 is `"1"`, serial 0x00A1B2 is `"a1b2"`, serial
+//! content of the certificate must be a minimal two's-complement encoding of a non-negative
+//! number (RFC 5280 §4.1.2.2 asks for a positive one); a negative serial (`ff` is -1) or a
+//! padded one (`00 01`) is a malformed certificate, so no two encodings of one certificate
+//! chain can share a registry item. The content is then read as an unsigned big-endian
+//! number (the leading `00` sign byte of a serial like `00 ff` disappears). Examples: serial 1 is `"1"`, serial 0x00A1B2 is `"a1b2"`, serial
 //! 4096 is `"1000"`. This form is the registry's sort key `serial` and the `serial` in the
 //! authorizer context.
 //!
@@ -28,10 +31,13 @@ pub struct Serial {
 }
 
 impl Serial {
-    /// From the DER `INTEGER` content bytes (big-endian). `None` when longer than
-    /// [`MAX_SERIAL_BYTES`] or empty.
+    /// From the DER `INTEGER` content bytes (big-endian two's complement). `None` when empty,
+    /// longer than [`MAX_SERIAL_BYTES`], negative, or not minimally encoded.
     pub fn from_der_bytes(raw: &[u8]) -> Option<Serial> {
-        if raw.is_empty() || raw.len() > MAX_SERIAL_BYTES {
+        let (&first, rest) = raw.split_first()?;
+        let negative = first & 0x80 != 0;
+        let padded = first == 0 && rest.first().is_some_and(|next| next & 0x80 == 0);
+        if raw.len() > MAX_SERIAL_BYTES || negative || padded {
             return None;
         }
         Some(Serial { hex: canonical_hex(raw), decimal: decimal(raw) })
@@ -120,7 +126,8 @@ mod tests {
         check_der(&[0x00, 0xa1, 0xb2], "a1b2", "41394");
         check_der(&[0x10, 0x00], "1000", "4096");
         check_der(&[0x0f], "f", "15");
-        check_der(&[0xff; 8], "ffffffffffffffff", "18446744073709551615");
+        check_der(&[0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], "ffffffffffffffff", "18446744073709551615");
+        check_der(&[0x00, 0x80], "80", "128");
         check_der(&[0x01, 0, 0, 0, 0, 0, 0, 0, 0], "10000000000000000", "18446744073709551616");
         check_der(
             &[0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
@@ -134,6 +141,14 @@ mod tests {
         assert_eq!(Serial::from_der_bytes(&[]), None);
         assert_eq!(Serial::from_der_bytes(&[1; MAX_SERIAL_BYTES + 1]), None);
         assert!(Serial::from_der_bytes(&[1; MAX_SERIAL_BYTES]).is_some());
+        // Negative (two's complement): -1, -128, and -1 spelled long.
+        assert_eq!(Serial::from_der_bytes(&[0xff]), None);
+        assert_eq!(Serial::from_der_bytes(&[0x80, 0x00]), None);
+        assert_eq!(Serial::from_der_bytes(&[0xff, 0xff]), None);
+        // Not minimal: 1 and 255 with extra leading zeros (255 = 00 ff is minimal).
+        assert_eq!(Serial::from_der_bytes(&[0x00, 0x01]), None);
+        assert_eq!(Serial::from_der_bytes(&[0x00, 0x00, 0xff]), None);
+        assert_eq!(Serial::from_der_bytes(&[0x00, 0x00]), None);
     }
 
     #[track_caller]

@@ -4,8 +4,9 @@
 //! PEM size, PEM and X.509 parsing and the client_id rule (cached per exact PEM string),
 //! the event's serial against the certificate's, the validity window against `now`, the
 //! trusted issuers, then the registry item for (client_id, canonical serial): it must
-//! exist, be `active`, not be past its `not_after`, and name the certificate's issuer when
-//! it names one. Validity and the item are re-checked against `now` on every call, also
+//! exist, be `active`, not be past its `not_after`, name the certificate's issuer when it
+//! names one, and pin exactly this certificate (SHA-256 of its DER) when it pins one: the
+//! names and the serial alone could be repeated by another CA in API Gateway's truststore. Validity and the item are re-checked against `now` on every call, also
 //! when both come from a cache.
 
 use std::sync::Arc;
@@ -14,9 +15,9 @@ use super::cache::TtlCache;
 use super::cert::{CertFacts, MAX_PEM_BYTES, cert_facts};
 use super::registry::{ClientRegistry, RegistryItem, Status};
 use super::{
-    MTLS_CERT_EXPIRED, MTLS_CERT_NOT_YET_VALID, MTLS_ISSUER_MISMATCH, MTLS_ISSUER_UNTRUSTED, MTLS_PEM_TOO_LARGE,
-    MTLS_SERIAL_MISMATCH, MtlsConfig, REGISTRY_EXPIRED, REGISTRY_ITEM_MALFORMED, REGISTRY_NOT_FOUND, REGISTRY_REVOKED,
-    REGISTRY_SUSPENDED,
+    MTLS_CERT_EXPIRED, MTLS_CERT_NOT_REGISTERED, MTLS_CERT_NOT_YET_VALID, MTLS_ISSUER_MISMATCH, MTLS_ISSUER_UNTRUSTED,
+    MTLS_PEM_TOO_LARGE, MTLS_SERIAL_MISMATCH, MtlsConfig, REGISTRY_EXPIRED, REGISTRY_ITEM_MALFORMED,
+    REGISTRY_NOT_FOUND, REGISTRY_REVOKED, REGISTRY_SUSPENDED,
 };
 use crate::decision::{MtlsIdentity, Rejection};
 use crate::request::{ClientCert, PemText};
@@ -81,6 +82,9 @@ impl MtlsVerifier {
         if item.issuer.as_ref().is_some_and(|issuer| *issuer != facts.issuer) {
             return Err(Rejection::unauthenticated(MTLS_ISSUER_MISMATCH));
         }
+        if item.cert_sha256.as_ref().is_some_and(|pinned| *pinned != sha256_hex(&facts.cert_sha256)) {
+            return Err(Rejection::unauthenticated(MTLS_CERT_NOT_REGISTERED));
+        }
         Ok(MtlsIdentity {
             client_id: facts.client_id.clone(),
             serial: facts.serial.hex.clone(),
@@ -135,6 +139,15 @@ impl MtlsVerifier {
             }
         }
     }
+}
+
+/// Lower-case hex of a SHA-256, as the registry's `cert_sha256` holds it.
+pub fn sha256_hex(digest: &[u8; 32]) -> String {
+    let mut out = String::with_capacity(64);
+    for nibble in digest.iter().flat_map(|b| [b >> 4, b & 0x0f]) {
+        out.extend(char::from_digit(u32::from(nibble), 16));
+    }
+    out
 }
 
 #[cfg(test)]
