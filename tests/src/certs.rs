@@ -96,6 +96,11 @@ impl Ca {
         params.not_after = rcgen::date_time_ymd(spec.not_after.year, spec.not_after.month, spec.not_after.day);
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        params.custom_extensions = spec
+            .extensions
+            .iter()
+            .map(|(oid, der)| rcgen::CustomExtension::from_oid_content(oid, der.clone()))
+            .collect();
         let cert = params.signed_by(&key, &self.issuer)?;
         let subject_dn = match &spec.cn {
             Some(cn) => format!("C=US,O=Authz Tests,CN={cn}"),
@@ -142,6 +147,8 @@ pub struct ClientSpec {
     pub serial: Vec<u8>,
     pub not_before: Day,
     pub not_after: Day,
+    /// Extra extensions as (OID arcs, DER content), added as they are (duplicates included).
+    pub extensions: Vec<(Vec<u64>, Vec<u8>)>,
 }
 
 impl ClientSpec {
@@ -153,6 +160,7 @@ impl ClientSpec {
             serial: serial.to_vec(),
             not_before: day(2020, 1, 1),
             not_after: day(2040, 1, 1),
+            extensions: Vec::new(),
         }
     }
 
@@ -164,6 +172,11 @@ impl ClientSpec {
     pub fn valid(mut self, not_before: Day, not_after: Day) -> Self {
         self.not_before = not_before;
         self.not_after = not_after;
+        self
+    }
+
+    pub fn with_extension(mut self, oid: &[u64], der: &[u8]) -> Self {
+        self.extensions.push((oid.to_vec(), der.to_vec()));
         self
     }
 

@@ -112,6 +112,18 @@ async fn every_certificate_and_registry_case() {
     let pinned_impostor = namesake.issue(&ClientSpec::cn("payroll", &[0x19, 0x98])).unwrap();
     let unpinned = w.issuing.issue(&ClientSpec::cn("ledger", &[0x19, 0x97])).unwrap();
     let unpinned_impostor = namesake.issue(&ClientSpec::cn("ledger", &[0x19, 0x97])).unwrap();
+    // basicConstraints (2.5.29.19) as x509-parser's `is_ca` would read as "not a CA": twice, or
+    // not a SEQUENCE; and CA:TRUE on a client-shaped certificate. Each client is registered,
+    // so only the certificate check stands between them and an allow.
+    const BASIC_CONSTRAINTS: &[u64] = &[2, 5, 29, 19];
+    let odd_ca = |cn: &str, serial: &[u8], extensions: &[&[u8]]| {
+        let spec =
+            extensions.iter().fold(ClientSpec::cn(cn, serial), |s, der| s.with_extension(BASIC_CONSTRAINTS, der));
+        w.issuing.issue(&spec).unwrap()
+    };
+    let twice = odd_ca("twice", &[0x18, 0x01], &[&[0x30, 0x00], &[0x30, 0x03, 0x01, 0x01, 0xff]]);
+    let garbled = odd_ca("garbled", &[0x18, 0x02], &[&[0x04, 0x00]]);
+    let leaf_ca = odd_ca("leafca", &[0x18, 0x03], &[&[0x30, 0x03, 0x01, 0x01, 0xff]]);
 
     let issuing_dn = World::normalised(&w.issuing).unwrap();
     let items = vec![
@@ -136,6 +148,9 @@ async fn every_certificate_and_registry_case() {
             ..active("payroll", &pinned)
         },
         RegistryItem { issuer: Some(issuing_dn.clone()), ..active("ledger", &unpinned) },
+        active("twice", &twice),
+        active("garbled", &garbled),
+        active("leafca", &leaf_ca),
     ];
     let trusted = serde_json::json!([w.issuing.dn(), w.root.dn()]).to_string();
     let cfg = config("clients-main", &[("AUTHZ_MTLS_TRUSTED_ISSUERS", trusted.as_str())]).unwrap();
@@ -169,6 +184,9 @@ async fn every_certificate_and_registry_case() {
             unauthenticated(mtls::MTLS_CERT_NOT_REGISTERED),
         ),
         ("unpinned item", unpinned.client_cert(), allow("ledger", "1997", None, &[])),
+        ("basicConstraints twice", twice.client_cert(), unauthenticated(mtls::MTLS_CERT_MALFORMED)),
+        ("basicConstraints not a SEQUENCE", garbled.client_cert(), unauthenticated(mtls::MTLS_CERT_MALFORMED)),
+        ("CA:TRUE on a client certificate", leaf_ca.client_cert(), unauthenticated(mtls::MTLS_CERT_IS_CA)),
         // What the pin is for: without it, names, serial and issuer DN are all the item checks.
         (
             "same names and serial from a namesake CA, item not pinned",
