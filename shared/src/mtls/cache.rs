@@ -58,13 +58,6 @@ impl<V: Clone> TtlCache<V> {
         entries.insert(key.into(), Entry { value, inserted_at: now, ttl });
     }
 
-    /// Forgets `key` (used when a lookup faulted, so no stale answer survives it).
-    pub fn remove(&self, key: &str) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(key);
-        }
-    }
-
     pub fn len(&self) -> usize {
         self.entries.lock().map(|e| e.len()).unwrap_or(0)
     }
