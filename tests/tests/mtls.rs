@@ -49,8 +49,21 @@ fn check(name: &str, got: Outcome, expected: &Outcome) {
     assert_eq!(&got, expected, "case {name}");
 }
 
+/// An active item for `cert`, pinned to it as `clientctl` pins what it registers.
 fn active(client_id: &str, cert: &IssuedCert) -> RegistryItem {
-    RegistryItem::active(client_id, &cert.serial_hex, day(2039, 1, 1).unix(), day(2024, 1, 1).unix())
+    RegistryItem {
+        cert_sha256: pin_of(&cert.pem),
+        ..RegistryItem::active(client_id, &cert.serial_hex, day(2039, 1, 1).unix(), day(2024, 1, 1).unix())
+    }
+}
+
+/// Lower-case hex SHA-256 of the DER in a one-block PEM.
+fn pin_of(pem: &str) -> Option<String> {
+    use base64::Engine as _;
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(body.trim()).ok()?;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der);
+    Some(digest.as_ref().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The CAs and certificates of the main table.
@@ -103,10 +116,12 @@ async fn every_certificate_and_registry_case() {
     // Another CA with the issuing CA's very name (as a second CA in API Gateway's truststore
     // could have), issuing certificates with registered clients' CNs and serials.
     let namesake = Ca::root("Authz Issuing CA").unwrap();
-    // The SHA-256 pin of a certificate, as `clientctl` writes it into `cert_sha256`.
+    // The SHA-256 pin as the library computes it, checked against the test's own.
     let pin = |cert: &IssuedCert| {
         let facts = mtls::cert::cert_facts(&cert.pem, &mtls::ClientIdRule::SubjectCn).expect("a CN certificate");
-        mtls::verifier::sha256_hex(&facts.cert_sha256)
+        let pin = mtls::verifier::sha256_hex(&facts.cert_sha256);
+        assert_eq!(Some(&pin), pin_of(&cert.pem).as_ref());
+        pin
     };
     let pinned = w.issuing.issue(&ClientSpec::cn("payroll", &[0x19, 0x98])).unwrap();
     let pinned_impostor = namesake.issue(&ClientSpec::cn("payroll", &[0x19, 0x98])).unwrap();
@@ -147,7 +162,7 @@ async fn every_certificate_and_registry_case() {
             cert_sha256: Some(pin(&pinned)),
             ..active("payroll", &pinned)
         },
-        RegistryItem { issuer: Some(issuing_dn.clone()), ..active("ledger", &unpinned) },
+        RegistryItem { issuer: Some(issuing_dn.clone()), cert_sha256: None, ..active("ledger", &unpinned) },
         active("twice", &twice),
         active("garbled", &garbled),
         active("leafca", &leaf_ca),
@@ -183,15 +198,18 @@ async fn every_certificate_and_registry_case() {
             pinned_impostor.client_cert(),
             unauthenticated(mtls::MTLS_CERT_NOT_REGISTERED),
         ),
-        ("unpinned item", unpinned.client_cert(), allow("ledger", "1997", None, &[])),
+        (
+            "unpinned item, pins required (the default)",
+            unpinned.client_cert(),
+            unauthenticated(mtls::MTLS_CERT_NOT_PINNED),
+        ),
         ("basicConstraints twice", twice.client_cert(), unauthenticated(mtls::MTLS_CERT_MALFORMED)),
         ("basicConstraints not a SEQUENCE", garbled.client_cert(), unauthenticated(mtls::MTLS_CERT_MALFORMED)),
         ("CA:TRUE on a client certificate", leaf_ca.client_cert(), unauthenticated(mtls::MTLS_CERT_IS_CA)),
-        // What the pin is for: without it, names, serial and issuer DN are all the item checks.
         (
-            "same names and serial from a namesake CA, item not pinned",
+            "a namesake CA's certificate, item not pinned",
             unpinned_impostor.client_cert(),
-            allow("ledger", "1997", None, &[]),
+            unauthenticated(mtls::MTLS_CERT_NOT_PINNED),
         ),
         ("event serial differs", with_serial(&billing, "10:02"), unauthenticated(mtls::MTLS_SERIAL_MISMATCH)),
         ("event serial missing", with_serial(&billing, ""), unauthenticated(mtls::MTLS_SERIAL_MISMATCH)),
@@ -230,6 +248,27 @@ async fn every_certificate_and_registry_case() {
     ];
     for (name, cert, expected) in &cases {
         check(name, outcome(verifier.verify(cert, now()).await), expected);
+    }
+    // What the pin is for: with AUTHZ_MTLS_REQUIRE_CERT_PIN=false an unpinned item is matched
+    // by names, serial and issuer DN only, which a namesake CA's certificate also has.
+    let lenient_cfg = config(
+        "clients-main",
+        &[("AUTHZ_MTLS_TRUSTED_ISSUERS", trusted.as_str()), ("AUTHZ_MTLS_REQUIRE_CERT_PIN", "false")],
+    )
+    .unwrap();
+    let lenient =
+        MtlsVerifier::new(lenient_cfg.clone(), Arc::new(DynamoRegistry::with_endpoint(&lenient_cfg, &endpoint)));
+    let ledger = allow("ledger", "1997", None, &[]);
+    for (name, cert, expected) in [
+        ("unpinned item, pins not required", unpinned.client_cert(), ledger.clone()),
+        ("a namesake CA's certificate, item not pinned, pins not required", unpinned_impostor.client_cert(), ledger),
+        (
+            "a namesake CA's certificate, item pinned, pins not required",
+            pinned_impostor.client_cert(),
+            unauthenticated(mtls::MTLS_CERT_NOT_REGISTERED),
+        ),
+    ] {
+        check(name, outcome(lenient.verify(&cert, now()).await), &expected);
     }
 
     // The uri_san rule against the same table: the id comes from the SAN, not the CN.

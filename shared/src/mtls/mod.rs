@@ -49,6 +49,8 @@ pub const MTLS_ISSUER_MISMATCH: Reason = Reason::new("mtls_issuer_mismatch");
 /// The registry item pins another certificate (`cert_sha256`): same names and serial, not
 /// the registered certificate.
 pub const MTLS_CERT_NOT_REGISTERED: Reason = Reason::new("mtls_cert_not_registered");
+/// The registry item pins no certificate and `AUTHZ_MTLS_REQUIRE_CERT_PIN` is on.
+pub const MTLS_CERT_NOT_PINNED: Reason = Reason::new("mtls_cert_not_pinned");
 /// No registry item for (client_id, serial): unknown client or unknown serial.
 pub const REGISTRY_NOT_FOUND: Reason = Reason::new("registry_not_found");
 pub const REGISTRY_REVOKED: Reason = Reason::new("registry_revoked");
@@ -77,6 +79,7 @@ pub const REASONS: &[Reason] = &[
     MTLS_ISSUER_UNTRUSTED,
     MTLS_ISSUER_MISMATCH,
     MTLS_CERT_NOT_REGISTERED,
+    MTLS_CERT_NOT_PINNED,
     REGISTRY_NOT_FOUND,
     REGISTRY_REVOKED,
     REGISTRY_SUSPENDED,
@@ -98,6 +101,7 @@ const CACHE_SIZE: &str = "AUTHZ_REGISTRY_CACHE_SIZE";
 const ATTEMPT_TIMEOUT: &str = "AUTHZ_REGISTRY_ATTEMPT_TIMEOUT_MS";
 const OPERATION_TIMEOUT: &str = "AUTHZ_REGISTRY_OPERATION_TIMEOUT_MS";
 const MAX_ATTEMPTS: &str = "AUTHZ_REGISTRY_MAX_ATTEMPTS";
+const REQUIRE_PIN: &str = "AUTHZ_MTLS_REQUIRE_CERT_PIN";
 
 /// The variables that only mean something when `AUTHZ_REGISTRY_TABLE` is set.
 const DEPENDENT: &[&str] = &[
@@ -110,6 +114,7 @@ const DEPENDENT: &[&str] = &[
     ATTEMPT_TIMEOUT,
     OPERATION_TIMEOUT,
     MAX_ATTEMPTS,
+    REQUIRE_PIN,
 ];
 
 /// Registry, certificate and cache settings, read from `AUTHZ_MTLS_*`/`AUTHZ_REGISTRY_*`.
@@ -122,6 +127,8 @@ pub struct MtlsConfig {
     pub client_id_rule: ClientIdRule,
     /// Normalised issuer DNs (see [`dn`]); `None` accepts any issuer API Gateway accepted.
     pub trusted_issuers: Option<Vec<String>>,
+    /// Only items that pin their certificate (`cert_sha256`) can allow.
+    pub require_cert_pin: bool,
     /// How long a found item is reused; 0 disables the cache.
     pub cache_ttl_secs: u64,
     /// How long "no such item" is reused; never longer than `cache_ttl_secs`.
@@ -177,6 +184,7 @@ impl MtlsConfig {
             require_client_cert: env.bool(REQUIRED, true)?,
             client_id_rule,
             trusted_issuers: trusted_issuers(env)?,
+            require_cert_pin: env.bool(REQUIRE_PIN, true)?,
             cache_ttl_secs,
             negative_cache_ttl_secs,
             cache_size: usize::try_from(env.u64_in(CACHE_SIZE, 10_000, 1..=1_000_000)?).unwrap_or(10_000),
@@ -215,6 +223,7 @@ mod tests {
             require_client_cert: true,
             client_id_rule: ClientIdRule::SubjectCn,
             trusted_issuers: None,
+            require_cert_pin: true,
             cache_ttl_secs: 60,
             negative_cache_ttl_secs: 10,
             cache_size: 10_000,
@@ -245,6 +254,7 @@ mod tests {
                 (ATTEMPT_TIMEOUT, "200"),
                 (OPERATION_TIMEOUT, "2000"),
                 (MAX_ATTEMPTS, "3"),
+                (REQUIRE_PIN, "false"),
             ],
             Ok(Some(MtlsConfig {
                 require_client_cert: false,
@@ -256,6 +266,7 @@ mod tests {
                 attempt_timeout: Duration::from_millis(200),
                 operation_timeout: Duration::from_millis(2000),
                 max_attempts: 3,
+                require_cert_pin: false,
                 ..defaults()
             })),
         );

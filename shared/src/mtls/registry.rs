@@ -12,7 +12,7 @@
 //! | `status` | S | `active`, `revoked` or `suspended` (required) |
 //! | `not_after` | N | Unix seconds after which the registration no longer allows (required) |
 //! | `issuer` | S | normalised issuer DN (`mtls::dn`); when present the certificate's issuer must match |
-//! | `cert_sha256` | S | SHA-256 of the certificate's DER, 64 lower-case hex digits; when present the presented certificate must be exactly this one (`clientctl` always writes it) |
+//! | `cert_sha256` | S | SHA-256 of the certificate's DER, 64 lower-case hex digits; the presented certificate must be exactly this one; required unless `AUTHZ_MTLS_REQUIRE_CERT_PIN=false` (`clientctl` always writes it) |
 //! | `tenant` | S | optional, copied to the context |
 //! | `scopes` | L of S, or SS | optional, copied to the context |
 //! | `routes` | L of S, or SS | optional `METHOD /path` patterns this client may call |

@@ -5,8 +5,9 @@
 //! the event's serial against the certificate's, the validity window against `now`, the
 //! trusted issuers, then the registry item for (client_id, canonical serial): it must
 //! exist, be `active`, not be past its `not_after`, name the certificate's issuer when it
-//! names one, and pin exactly this certificate (SHA-256 of its DER) when it pins one: the
-//! names and the serial alone could be repeated by another CA in API Gateway's truststore. Validity and the item are re-checked against `now` on every call, also
+//! names one, and pin exactly this certificate (SHA-256 of its DER; an item without a pin
+//! is refused unless `AUTHZ_MTLS_REQUIRE_CERT_PIN=false`): the names and the serial alone
+//! could be repeated by another CA in API Gateway's truststore. Validity and the item are re-checked against `now` on every call, also
 //! when both come from a cache.
 
 use std::sync::Arc;
@@ -15,9 +16,9 @@ use super::cache::TtlCache;
 use super::cert::{CertFacts, MAX_PEM_BYTES, cert_facts};
 use super::registry::{ClientRegistry, RegistryItem, Status};
 use super::{
-    MTLS_CERT_EXPIRED, MTLS_CERT_NOT_REGISTERED, MTLS_CERT_NOT_YET_VALID, MTLS_ISSUER_MISMATCH, MTLS_ISSUER_UNTRUSTED,
-    MTLS_PEM_TOO_LARGE, MTLS_SERIAL_MISMATCH, MtlsConfig, REGISTRY_EXPIRED, REGISTRY_ITEM_MALFORMED,
-    REGISTRY_NOT_FOUND, REGISTRY_REVOKED, REGISTRY_SUSPENDED,
+    MTLS_CERT_EXPIRED, MTLS_CERT_NOT_PINNED, MTLS_CERT_NOT_REGISTERED, MTLS_CERT_NOT_YET_VALID, MTLS_ISSUER_MISMATCH,
+    MTLS_ISSUER_UNTRUSTED, MTLS_PEM_TOO_LARGE, MTLS_SERIAL_MISMATCH, MtlsConfig, REGISTRY_EXPIRED,
+    REGISTRY_ITEM_MALFORMED, REGISTRY_NOT_FOUND, REGISTRY_REVOKED, REGISTRY_SUSPENDED,
 };
 use crate::decision::{MtlsIdentity, Rejection};
 use crate::request::{ClientCert, PemText};
@@ -82,8 +83,12 @@ impl MtlsVerifier {
         if item.issuer.as_ref().is_some_and(|issuer| *issuer != facts.issuer) {
             return Err(Rejection::unauthenticated(MTLS_ISSUER_MISMATCH));
         }
-        if item.cert_sha256.as_ref().is_some_and(|pinned| *pinned != sha256_hex(&facts.cert_sha256)) {
-            return Err(Rejection::unauthenticated(MTLS_CERT_NOT_REGISTERED));
+        match &item.cert_sha256 {
+            Some(pinned) if !pin_matches(pinned, &facts.cert_sha256) => {
+                return Err(Rejection::unauthenticated(MTLS_CERT_NOT_REGISTERED));
+            }
+            None if self.config.require_cert_pin => return Err(Rejection::unauthenticated(MTLS_CERT_NOT_PINNED)),
+            _ => {}
         }
         Ok(MtlsIdentity {
             client_id: facts.client_id.clone(),
@@ -141,6 +146,16 @@ impl MtlsVerifier {
     }
 }
 
+/// Whether `pinned` (lower-case hex, as the registry holds it) is `digest`, compared without
+/// building the hex string.
+fn pin_matches(pinned: &str, digest: &[u8; 32]) -> bool {
+    let mut nibbles = digest.iter().flat_map(|b| [b >> 4, b & 0x0f]);
+    pinned.len() == 64
+        && pinned
+            .bytes()
+            .all(|c| nibbles.next().and_then(|n| char::from_digit(u32::from(n), 16)) == Some(char::from(c)))
+}
+
 /// Lower-case hex of a SHA-256, as the registry's `cert_sha256` holds it.
 pub fn sha256_hex(digest: &[u8; 32]) -> String {
     let mut out = String::with_capacity(64);
@@ -161,9 +176,38 @@ mod tests {
     /// 2025-06-01T00:00:00Z.
     const NOW: u64 = 1_748_736_000;
 
+    /// Pins not required: the certificate of these tests is made anew each time;
+    /// [`pins`] tests the pin.
     fn config(ttl: &str) -> MtlsConfig {
-        let env = Env::from_pairs([("AUTHZ_REGISTRY_TABLE", "clients"), ("AUTHZ_REGISTRY_CACHE_TTL_SECS", ttl)]);
+        let env = Env::from_pairs([
+            ("AUTHZ_REGISTRY_TABLE", "clients"),
+            ("AUTHZ_REGISTRY_CACHE_TTL_SECS", ttl),
+            ("AUTHZ_MTLS_REQUIRE_CERT_PIN", "false"),
+        ]);
         MtlsConfig::from_env(&env).unwrap().unwrap()
+    }
+
+    #[tokio::test]
+    async fn pins() {
+        let (cert, der) = certificate();
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der);
+        let pin = sha256_hex(digest.as_ref().try_into().unwrap());
+        let mut other = pin.clone().into_bytes();
+        other[63] = if other[63] == b'0' { b'1' } else { b'0' };
+        let required = MtlsConfig { require_cert_pin: true, ..config("60") };
+        for (pinned, require, expected) in [
+            (Some(pin.clone()), true, Ok(())),
+            (Some(pin.clone()), false, Ok(())),
+            (Some(String::from_utf8(other).unwrap()), true, Err(Rejection::unauthenticated(MTLS_CERT_NOT_REGISTERED))),
+            (Some(pin.to_uppercase()), false, Err(Rejection::unauthenticated(MTLS_CERT_NOT_REGISTERED))),
+            (None, true, Err(Rejection::unauthenticated(MTLS_CERT_NOT_PINNED))),
+            (None, false, Ok(())),
+        ] {
+            let item = RegistryItem { cert_sha256: pinned.clone(), ..item() };
+            let cfg = if require { required.clone() } else { config("60") };
+            let verifier = MtlsVerifier::new(cfg, Arc::new(MemoryRegistry::new([item])));
+            assert_eq!(verifier.verify(&cert, NOW).await.map(|_| ()), expected, "{pinned:?} required {require}");
+        }
     }
 
     /// A self-signed client certificate (CN `billing`, serial 0x1001, one URI SAN), valid
