@@ -41,6 +41,9 @@ pub enum Command {
     Issue(IssueArgs),
     /// Register a certificate issued elsewhere
     Import(ImportArgs),
+    /// Pin a registered certificate: write its SHA-256 into its item, which an item needs
+    /// before the authorizer allows it (AUTHZ_MTLS_REQUIRE_CERT_PIN, on by default)
+    Pin(PinArgs),
     /// Revoke one certificate (from active or suspended)
     Revoke(RevokeArgs),
     /// Suspend one certificate (from active): the authorizer answers 403
@@ -116,6 +119,14 @@ pub struct ImportArgs {
     pub cert: PathBuf,
     #[command(flatten)]
     pub grants: Grants,
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// The registered certificate (one PEM CERTIFICATE block); its client_id and serial name
+    /// the item
+    #[arg(long, value_name = "FILE")]
+    pub cert: PathBuf,
 }
 
 #[derive(Debug, Args)]

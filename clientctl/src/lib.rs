@@ -36,6 +36,7 @@ pub async fn run(cli: Cli, now: u64) -> error::Result<Report> {
         Command::Ca(CaCommand::Init(args)) => commands::ca_init(&ctx, args),
         Command::Issue(args) => lifecycle::issue(&ctx, args).await,
         Command::Import(args) => lifecycle::import(&ctx, args).await,
+        Command::Pin(args) => lifecycle::pin(&ctx, args).await,
         Command::Revoke(args) => {
             lifecycle::change_status(&ctx, &args.key, &Action::Revoke { reason: args.reason.clone() }).await
         }

@@ -1,4 +1,4 @@
-//! The commands that write to the registry: `issue`, `import`, `revoke`, `suspend`,
+//! The commands that write to the registry: `issue`, `import`, `pin`, `revoke`, `suspend`,
 //! `resume` and `rotate`.
 //!
 //! Rotation: the new certificate is registered `active`, and every active certificate of the
@@ -9,12 +9,12 @@
 //! `--overlap 0` the old ones are `revoked` at once.
 
 use serde_json::json;
-use shared::mtls::cert::cert_facts;
+use shared::mtls::cert::{CertFacts, cert_facts};
 use shared::mtls::registry::{EXPIRES_AFTER_NOT_AFTER_SECS, RegistryItem, Status};
 use shared::mtls::{MTLS_CERT_IS_CA, MTLS_CLIENT_ID_UNMATCHED};
 
 use crate::ca::{self, IssuedClient};
-use crate::cli::{Grants, ImportArgs, IssueArgs, KeyArgs, RotateArgs};
+use crate::cli::{Grants, ImportArgs, IssueArgs, KeyArgs, PinArgs, RotateArgs};
 use crate::commands::{Context, rule_text};
 use crate::error::{CtlError, Result};
 use crate::output::{ROTATED, Report, item_json, item_line, utc};
@@ -38,19 +38,25 @@ pub async fn issue(ctx: &Context, args: &IssueArgs) -> Result<Report> {
     Ok(Report { json, text })
 }
 
-pub async fn import(ctx: &Context, args: &ImportArgs) -> Result<Report> {
-    let path = args.cert.display();
-    let pem = read_text(&args.cert, "certificate")?;
-    let rule = rule_text(&ctx.rule);
-    let facts = cert_facts(&pem, &ctx.rule).map_err(|reason| match reason {
-        MTLS_CERT_IS_CA => CtlError::Usage(format!("--cert {path}: a CA certificate, not a client certificate")),
+/// The facts of the client certificate in `path`, as the authorizer reads them.
+fn read_facts(ctx: &Context, path: &std::path::Path) -> Result<CertFacts> {
+    let pem = read_text(path, "certificate")?;
+    let (shown, rule) = (path.display(), rule_text(&ctx.rule));
+    cert_facts(&pem, &ctx.rule).map_err(|reason| match reason {
+        MTLS_CERT_IS_CA => CtlError::Usage(format!("--cert {shown}: a CA certificate, not a client certificate")),
         MTLS_CLIENT_ID_UNMATCHED => {
-            CtlError::Usage(format!("--cert {path}: the client_id rule {rule} finds no valid client_id in it"))
+            CtlError::Usage(format!("--cert {shown}: the client_id rule {rule} finds no valid client_id in it"))
         }
         other => CtlError::Local(format!(
-            "--cert {path}: expected exactly one PEM CERTIFICATE block holding one X.509 certificate ({other})"
+            "--cert {shown}: expected exactly one PEM CERTIFICATE block holding one X.509 certificate ({other})"
         )),
-    })?;
+    })
+}
+
+pub async fn import(ctx: &Context, args: &ImportArgs) -> Result<Report> {
+    let path = args.cert.display();
+    let rule = rule_text(&ctx.rule);
+    let facts = read_facts(ctx, &args.cert)?;
     if facts.client_id != args.client_id {
         return Err(CtlError::Usage(format!(
             "--cert {path}: its client_id under the rule {rule} is {:?}, not {:?}",
@@ -119,6 +125,39 @@ impl Action {
             Action::Resume => RegistryItem { status: Status::Active, ..item.clone() },
         }
     }
+}
+
+/// Writes the certificate's SHA-256 into its item, which must exist, not pin another
+/// certificate, and name the certificate's issuer if it names one.
+pub async fn pin(ctx: &Context, args: &PinArgs) -> Result<Report> {
+    let facts = read_facts(ctx, &args.cert)?;
+    let (client_id, serial) = (&facts.client_id, &facts.serial.hex);
+    let registry = ctx.registry().await?;
+    let stored = registry.get(client_id, serial).await?.ok_or_else(|| not_found(client_id, serial))?;
+    let pin = shared::mtls::verifier::sha256_hex(&facts.cert_sha256);
+    let shown = args.cert.display();
+    match &stored.item.cert_sha256 {
+        Some(existing) if *existing == pin => {}
+        Some(existing) => {
+            return Err(CtlError::Conflict(format!(
+                "client {client_id} certificate {serial} is pinned to another certificate ({existing}), not {shown} ({pin})"
+            )));
+        }
+        None => {
+            if stored.item.issuer.as_ref().is_some_and(|issuer| *issuer != facts.issuer) {
+                return Err(CtlError::Conflict(format!(
+                    "client {client_id} certificate {serial} names the issuer {:?}; {shown} was issued by {:?}",
+                    stored.item.issuer.as_deref().unwrap_or_default(),
+                    facts.issuer
+                )));
+            }
+            let pinned = RegistryItem { cert_sha256: Some(pin.clone()), ..stored.item.clone() };
+            registry.replace(&stored, &pinned).await?;
+        }
+    }
+    let item = RegistryItem { cert_sha256: Some(pin), ..stored.item.clone() };
+    let text = format!("client {client_id} certificate {serial}: pinned\n{}", item_line(&item, ctx.now));
+    Ok(Report { json: json!({"client_id": client_id, "serial": serial, "item": item_json(&item, ctx.now)}), text })
 }
 
 pub async fn change_status(ctx: &Context, key: &KeyArgs, action: &Action) -> Result<Report> {

@@ -189,3 +189,50 @@ async fn import_registers_only_certificates_whose_client_id_follows_the_rule() {
         allow("partner", "a03"),
     );
 }
+
+#[tokio::test]
+async fn pin_makes_an_unpinned_item_allow_and_only_for_its_certificate() {
+    let ctl = Ctl::ready("pin");
+    let issuing = Ca::root("Legacy Issuing CA").expect("a root");
+    let namesake = Ca::root("Legacy Issuing CA").expect("another root of the same name");
+    let legacy = issuing.issue(&ClientSpec::cn("legacy", &[0x0b, 0x01])).expect("a certificate");
+    let impostor = namesake.issue(&ClientSpec::cn("legacy", &[0x0b, 0x01])).expect("a certificate");
+    let stranger = issuing.issue(&ClientSpec::cn("stranger", &[0x0b, 0x02])).expect("a certificate");
+    std::fs::create_dir_all(&ctl.dir).expect("state dir");
+    let file = |name: &str, contents: &str| {
+        let path = ctl.path(name);
+        std::fs::write(&path, contents).expect("write a test file");
+        path.display().to_string()
+    };
+    let (good, fake, unknown) =
+        (file("legacy.pem", &legacy.pem), file("fake.pem", &impostor.pem), file("stranger.pem", &stranger.pem));
+    // An item as one written before pins existed: names, serial and issuer only.
+    let facts = cert_facts(&legacy.pem, &ClientIdRule::SubjectCn).expect("facts");
+    let item = shared::mtls::RegistryItem {
+        issuer: Some(facts.issuer.clone()),
+        ..shared::mtls::RegistryItem::active("legacy", "b01", now() + 86_400, now())
+    };
+    ctl.registry().await.register(&item).await.expect("register the unpinned item");
+    let gate = Gate::new(&ctl, "subject_cn", None).await;
+    check("unpinned item", gate.decide(&legacy.pem, now()).await, unauthorized("mtls_cert_not_pinned"));
+
+    let cases = [
+        ("a certificate with no item", &unknown, (2, "not_found")),
+        ("the registered certificate", &good, (0, "")),
+        ("the same again", &good, (0, "")),
+        ("a namesake CA's certificate of the same names and serial", &fake, (3, "conflict")),
+    ];
+    for (name, path, expected) in cases {
+        let run = ctl.run(&["pin", "--cert", path]);
+        check(name, (run.code, run.error_kind().as_str()), expected);
+    }
+    let shown = ctl.ok(&["show", "--client-id", "legacy"]);
+    let expected_pin = shared::mtls::verifier::sha256_hex(&facts.cert_sha256);
+    check("the stored pin", text(&shown["items"][0]["cert_sha256"]), expected_pin.as_str());
+    check("pinned item", gate.decide(&legacy.pem, now()).await, allow("legacy", "b01"));
+    check(
+        "the namesake's certificate",
+        gate.decide(&impostor.pem, now()).await,
+        unauthorized("mtls_cert_not_registered"),
+    );
+}
