@@ -69,7 +69,7 @@ pub async fn import(ctx: &Context, args: &ImportArgs) -> Result<Report> {
     }
     let item = RegistryItem {
         issuer: Some(facts.issuer.clone()),
-        cert_sha256: Some(shared::mtls::verifier::sha256_hex(&facts.cert_sha256)),
+        cert_sha256: Some(facts.pin.clone()),
         tenant: args.grants.tenant.clone(),
         scopes: args.grants.scopes.clone(),
         ..RegistryItem::active(&facts.client_id, &facts.serial.hex, not_after, ctx.now)
@@ -134,10 +134,11 @@ pub async fn pin(ctx: &Context, args: &PinArgs) -> Result<Report> {
     let (client_id, serial) = (&facts.client_id, &facts.serial.hex);
     let registry = ctx.registry().await?;
     let stored = registry.get(client_id, serial).await?.ok_or_else(|| not_found(client_id, serial))?;
-    let pin = shared::mtls::verifier::sha256_hex(&facts.cert_sha256);
+    let pin = &facts.pin;
     let shown = args.cert.display();
+    let pinned = RegistryItem { cert_sha256: Some(pin.clone()), ..stored.item.clone() };
     match &stored.item.cert_sha256 {
-        Some(existing) if *existing == pin => {}
+        Some(existing) if existing == pin => {}
         Some(existing) => {
             return Err(CtlError::Conflict(format!(
                 "client {client_id} certificate {serial} is pinned to another certificate ({existing}), not {shown} ({pin})"
@@ -151,13 +152,11 @@ pub async fn pin(ctx: &Context, args: &PinArgs) -> Result<Report> {
                     facts.issuer
                 )));
             }
-            let pinned = RegistryItem { cert_sha256: Some(pin.clone()), ..stored.item.clone() };
             registry.replace(&stored, &pinned).await?;
         }
     }
-    let item = RegistryItem { cert_sha256: Some(pin), ..stored.item.clone() };
-    let text = format!("client {client_id} certificate {serial}: pinned\n{}", item_line(&item, ctx.now));
-    Ok(Report { json: json!({"client_id": client_id, "serial": serial, "item": item_json(&item, ctx.now)}), text })
+    let text = format!("client {client_id} certificate {serial}: pinned\n{}", item_line(&pinned, ctx.now));
+    Ok(Report { json: json!({"client_id": client_id, "serial": serial, "item": item_json(&pinned, ctx.now)}), text })
 }
 
 pub async fn change_status(ctx: &Context, key: &KeyArgs, action: &Action) -> Result<Report> {
@@ -263,7 +262,7 @@ fn new_item(ctx: &Context, issued: &IssuedClient, tenant: Option<String>, scopes
         .map_err(|_| CtlError::Local(format!("certificate not_after {} is before 1970", facts.not_after)))?;
     Ok(RegistryItem {
         issuer: Some(facts.issuer.clone()),
-        cert_sha256: Some(shared::mtls::verifier::sha256_hex(&facts.cert_sha256)),
+        cert_sha256: Some(facts.pin.clone()),
         tenant,
         scopes,
         ..RegistryItem::active(&facts.client_id, &facts.serial.hex, not_after, ctx.now)

@@ -143,12 +143,7 @@ async fn import_registers_only_certificates_whose_client_id_follows_the_rule() {
         .expect("a certificate");
     let uri_only =
         issuing.issue(&ClientSpec::uri("spiffe://example.org/client/partner", &[0x0a, 0x03])).expect("a certificate");
-    std::fs::create_dir_all(&ctl.dir).expect("state dir");
-    let file = |name: &str, contents: &str| {
-        let path = ctl.path(name);
-        std::fs::write(&path, contents).expect("write a test file");
-        path.display().to_string()
-    };
+    let file = |name: &str, contents: &str| ctl.file(name, contents);
     let (good, old, no_cn) =
         (file("partner.pem", &partner.pem), file("old.pem", &expired.pem), file("uri.pem", &uri_only.pem));
     let (ca, junk, missing) =
@@ -198,12 +193,7 @@ async fn pin_makes_an_unpinned_item_allow_and_only_for_its_certificate() {
     let legacy = issuing.issue(&ClientSpec::cn("legacy", &[0x0b, 0x01])).expect("a certificate");
     let impostor = namesake.issue(&ClientSpec::cn("legacy", &[0x0b, 0x01])).expect("a certificate");
     let stranger = issuing.issue(&ClientSpec::cn("stranger", &[0x0b, 0x02])).expect("a certificate");
-    std::fs::create_dir_all(&ctl.dir).expect("state dir");
-    let file = |name: &str, contents: &str| {
-        let path = ctl.path(name);
-        std::fs::write(&path, contents).expect("write a test file");
-        path.display().to_string()
-    };
+    let file = |name: &str, contents: &str| ctl.file(name, contents);
     let (good, fake, unknown) =
         (file("legacy.pem", &legacy.pem), file("fake.pem", &impostor.pem), file("stranger.pem", &stranger.pem));
     // An item as one written before pins existed: names, serial and issuer only.
@@ -227,8 +217,7 @@ async fn pin_makes_an_unpinned_item_allow_and_only_for_its_certificate() {
         check(name, (run.code, run.error_kind().as_str()), expected);
     }
     let shown = ctl.ok(&["show", "--client-id", "legacy"]);
-    let expected_pin = shared::mtls::verifier::sha256_hex(&facts.cert_sha256);
-    check("the stored pin", text(&shown["items"][0]["cert_sha256"]), expected_pin.as_str());
+    check("the stored pin", text(&shown["items"][0]["cert_sha256"]), facts.pin.as_str());
     check("pinned item", gate.decide(&legacy.pem, now()).await, allow("legacy", "b01"));
     check(
         "the namesake's certificate",

@@ -518,21 +518,20 @@ fn needs_no_escape(bytes: &[u8]) -> bool {
         let x = w ^ (ONES * 0x7f);
         x.wrapping_sub(ONES) & !x & HIGHS
     };
+    let hits_in = |w: u64| specials(w) | del(w) | (w & HIGHS);
     let mut words = bytes.chunks_exact(8);
     let mut hits = 0;
     for chunk in &mut words {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        hits |= specials(w) | del(w) | (w & HIGHS);
+        hits |= hits_in(u64::from_le_bytes(word));
     }
     let mut tail = [b' '; 8];
     let rest = words.remainder();
     if let Some(t) = tail.get_mut(..rest.len()) {
         t.copy_from_slice(rest);
     }
-    let w = u64::from_le_bytes(tail);
-    hits | specials(w) | del(w) | (w & HIGHS) == 0
+    hits | hits_in(u64::from_le_bytes(tail)) == 0
 }
 
 #[cfg(test)]

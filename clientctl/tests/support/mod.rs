@@ -144,6 +144,14 @@ impl Ctl {
         self.dir.join(relative)
     }
 
+    /// Writes `contents` to `name` in the state directory (created if needed); its path as text.
+    pub fn file(&self, name: &str, contents: &str) -> String {
+        std::fs::create_dir_all(&self.dir).expect("state dir");
+        let path = self.path(name);
+        std::fs::write(&path, contents).expect("write a test file");
+        path.display().to_string()
+    }
+
     /// A registry client of this table, as the library gives it (static test credentials).
     pub async fn registry(&self) -> Registry {
         let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())

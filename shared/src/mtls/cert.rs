@@ -13,7 +13,7 @@ use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::oid_registry::OID_X509_EXT_BASIC_CONSTRAINTS;
 use x509_parser::prelude::FromDer;
 
-use super::serial::Serial;
+use super::serial::{Serial, lower_hex};
 use super::{
     MTLS_CERT_IS_CA, MTLS_CERT_MALFORMED, MTLS_CLIENT_ID_UNMATCHED, MTLS_PEM_MALFORMED, MTLS_PEM_TOO_LARGE, dn,
 };
@@ -73,6 +73,9 @@ pub struct CertFacts {
     pub uri_sans: Vec<String>,
     pub client_id: String,
     pub cert_sha256: [u8; 32],
+    /// `cert_sha256` in lower-case hex: what a registry item's `cert_sha256` pin must equal
+    /// (computed here, once per parsed and cached certificate, not per request).
+    pub pin: String,
     /// `client_id`, NUL, canonical serial: the registry cache key.
     pub(crate) registry_key: String,
 }
@@ -111,6 +114,7 @@ pub fn cert_facts(pem: &str, rule: &ClientIdRule) -> Result<CertFacts, Reason> {
         issuer: dn::normalise_name(cert.issuer()),
         uri_sans,
         client_id,
+        pin: lower_hex(&cert_sha256),
         cert_sha256,
         registry_key,
     })

@@ -144,13 +144,7 @@ fn value_of(atv: &AttributeTypeAndValue<'_>) -> Value {
     };
     match decoded {
         Some(s) => Value::Text(normalise_value(&s)),
-        None => {
-            let mut hex = String::from("#");
-            for nibble in data.iter().flat_map(|b| [b >> 4, b & 0x0f]) {
-                hex.extend(char::from_digit(u32::from(nibble), 16));
-            }
-            Value::Hex(hex)
-        }
+        None => Value::Hex(format!("#{}", super::serial::lower_hex(data))),
     }
 }
 

@@ -62,12 +62,19 @@ impl Serial {
     }
 }
 
-/// Lower-case hex without leading zeros.
-fn canonical_hex(raw: &[u8]) -> String {
-    let mut out = String::with_capacity(raw.len() * 2);
-    for nibble in raw.iter().flat_map(|b| [b >> 4, b & 0x0f]) {
+/// Two lower-case hex digits per byte: the spelling of serials, certificate pins and
+/// non-text DN values.
+pub fn lower_hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for nibble in bytes.iter().flat_map(|b| [b >> 4, b & 0x0f]) {
         out.extend(char::from_digit(u32::from(nibble), 16));
     }
+    out
+}
+
+/// Lower-case hex without leading zeros.
+fn canonical_hex(raw: &[u8]) -> String {
+    let out = lower_hex(raw);
     let trimmed = out.trim_start_matches('0');
     if trimmed.is_empty() { "0".to_owned() } else { trimmed.to_owned() }
 }

@@ -84,7 +84,7 @@ impl MtlsVerifier {
             return Err(Rejection::unauthenticated(MTLS_ISSUER_MISMATCH));
         }
         match &item.cert_sha256 {
-            Some(pinned) if !pin_matches(pinned, &facts.cert_sha256) => {
+            Some(pinned) if *pinned != facts.pin => {
                 return Err(Rejection::unauthenticated(MTLS_CERT_NOT_REGISTERED));
             }
             None if self.config.require_cert_pin => return Err(Rejection::unauthenticated(MTLS_CERT_NOT_PINNED)),
@@ -146,25 +146,6 @@ impl MtlsVerifier {
     }
 }
 
-/// Whether `pinned` (lower-case hex, as the registry holds it) is `digest`, compared without
-/// building the hex string.
-fn pin_matches(pinned: &str, digest: &[u8; 32]) -> bool {
-    let mut nibbles = digest.iter().flat_map(|b| [b >> 4, b & 0x0f]);
-    pinned.len() == 64
-        && pinned
-            .bytes()
-            .all(|c| nibbles.next().and_then(|n| char::from_digit(u32::from(n), 16)) == Some(char::from(c)))
-}
-
-/// Lower-case hex of a SHA-256, as the registry's `cert_sha256` holds it.
-pub fn sha256_hex(digest: &[u8; 32]) -> String {
-    let mut out = String::with_capacity(64);
-    for nibble in digest.iter().flat_map(|b| [b >> 4, b & 0x0f]) {
-        out.extend(char::from_digit(u32::from(nibble), 16));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,7 +172,7 @@ mod tests {
     async fn pins() {
         let (cert, der) = certificate();
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der);
-        let pin = sha256_hex(digest.as_ref().try_into().unwrap());
+        let pin = crate::mtls::serial::lower_hex(digest.as_ref());
         let mut other = pin.clone().into_bytes();
         other[63] = if other[63] == b'0' { b'1' } else { b'0' };
         let required = MtlsConfig { require_cert_pin: true, ..config("60") };
