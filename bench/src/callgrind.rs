@@ -1,22 +1,33 @@
 //! Instruction counts under callgrind, the figures that repeat on a noisy machine: per
 //! decision and per raw verify (collected only inside `inproc::decide` and
-//! `inproc::raw_verify`, so setup and the RNG's jitter-entropy start-up do not count), and a
-//! whole process start of each binary up to its first `GET /next`.
+//! `inproc::raw_verify`, so setup and the RNG's jitter-entropy start-up do not count), a
+//! whole process start of each binary up to its first `GET /next`, and a warm invocation of
+//! the release binary through the Runtime API, everything the process does for one (runtime
+//! client and HTTP, the event, the decision, the response).
 //!
 //! Needs `valgrind` on `PATH` and this `report` binary built with its symbols
 //! (scripts/bench.sh keeps them); otherwise the section is skipped.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
+use authorizer_tests::runtime_api::{ApiEvent, RuntimeApi, spawn_wrapped};
 use serde_json::{Value, json};
 
 use crate::inputs::Res;
-use crate::runtime::Function;
+use crate::runtime::{Function, check_answer};
 use crate::stats::round;
 
 /// Decisions (or raw verifies) per counted run; the count is exact, so a few suffice.
 const CALLS: usize = 50;
+
+/// Warm invocations counted through the Runtime API (after the first, the cold one).
+const WARM_CALLS: usize = 20;
+
+/// How long one step under valgrind may take.
+const WAIT: Duration = Duration::from_secs(120);
 
 /// Instructions per call of one in-process case.
 #[derive(Clone, Debug)]
@@ -32,10 +43,18 @@ pub struct Start {
     pub instructions: u64,
 }
 
+/// Instructions of one warm invocation through the Runtime API, the whole process.
+#[derive(Clone, Debug)]
+pub struct Invocation {
+    pub name: String,
+    pub instructions: f64,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Counts {
     pub per_call: Vec<PerCall>,
     pub starts: Vec<Start>,
+    pub invocations: Vec<Invocation>,
 }
 
 impl Counts {
@@ -56,6 +75,9 @@ impl Counts {
             "rs256_handler_over_raw": self.ratio("rs256").map(round),
             "es256_handler_over_raw": self.ratio("es256").map(round),
             "process_start_to_first_next": self.starts.iter().map(|s| (s.name.clone(), json!(s.instructions)))
+                .collect::<serde_json::Map<_, _>>(),
+            "warm_invocation_through_runtime_api": self.invocations.iter()
+                .map(|i| (i.name.clone(), json!(i.instructions.round())))
                 .collect::<serde_json::Map<_, _>>(),
         })
     }
@@ -81,7 +103,12 @@ fn callgrind(valgrind: &Path, toggle: Option<&str>) -> Command {
 /// Runs `command` and returns the instructions callgrind collected.
 fn collected(mut command: Command) -> Res<u64> {
     let out = command.stdin(Stdio::null()).stdout(Stdio::null()).output().map_err(|e| format!("valgrind: {e}"))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    count_in(&out.stderr)
+}
+
+/// The count on callgrind's `Collected :` line.
+fn count_in(stderr: &[u8]) -> Res<u64> {
+    let stderr = String::from_utf8_lossy(stderr);
     let line = stderr.lines().find(|l| l.contains("Collected :")).ok_or_else(|| {
         let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
         format!("callgrind printed no count: {}", tail.join(" | "))
@@ -124,6 +151,46 @@ fn start(valgrind: &Path, name: &str, binary: &Path, env: &[(String, String)]) -
     Ok(Start { name: name.to_owned(), instructions: collected(command)? })
 }
 
+/// Everything one process executes, under callgrind, to start, answer `n` invocations of
+/// `f`'s event through a local Runtime API, and stop: after the last answer the API goes
+/// away, the next `GET /next` fails and the runtime returns.
+async fn served(valgrind: &Path, f: &Function, n: usize) -> Res<u64> {
+    let mut api = RuntimeApi::start().await.map_err(|e| format!("runtime api: {e}"))?;
+    for i in 0..n {
+        api.invoke(&format!("counted-{i}"), &f.event);
+    }
+    let args = [OsStr::new("--tool=callgrind"), OsStr::new("--callgrind-out-file=/dev/null"), f.binary.as_os_str()];
+    let child = spawn_wrapped(valgrind, &args, api.addr, &f.env).map_err(|e| format!("{}: valgrind: {e}", f.name))?;
+    // Reads stdout and stderr as the process writes them (a full pipe would stop it).
+    let output = tokio::spawn(child.wait_with_output());
+    for i in 0..n {
+        match api.answer(WAIT).await {
+            Some(ApiEvent::Response { body, .. }) => check_answer(f, &body)?,
+            other => return Err(format!("{}: invocation {i} under callgrind: {other:?}", f.name)),
+        }
+    }
+    drop(api);
+    let out = tokio::time::timeout(WAIT, output)
+        .await
+        .map_err(|_| format!("{}: did not stop after its last invocation", f.name))?
+        .map_err(|e| format!("{}: {e}", f.name))?
+        .map_err(|e| format!("{}: {e}", f.name))?;
+    count_in(&out.stderr)
+}
+
+/// Instructions per warm invocation: a process serving `1 + WARM_CALLS` invocations minus
+/// one serving 1 (the start, the cold first invocation and the exit cancel out).
+fn warm_invocation(valgrind: &Path, f: &Function) -> Res<Invocation> {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("runtime: {e}"))?;
+    let (one, many) = runtime.block_on(async {
+        Ok::<_, String>((served(valgrind, f, 1).await?, served(valgrind, f, 1 + WARM_CALLS).await?))
+    })?;
+    let warm =
+        many.checked_sub(one).ok_or_else(|| format!("{}: {many} instructions for more calls than {one}", f.name))?;
+    Ok(Invocation { name: f.name.clone(), instructions: warm as f64 / WARM_CALLS as f64 })
+}
+
 /// Counts everything, or says why it cannot.
 pub fn run(report: &Path, functions: &[Function]) -> Res<Counts> {
     let valgrind = valgrind().ok_or("valgrind is not on PATH")?;
@@ -133,6 +200,9 @@ pub fn run(report: &Path, functions: &[Function]) -> Res<Counts> {
     }
     for f in functions {
         counts.starts.push(start(&valgrind, &f.name, &f.binary, &f.env)?);
+        if f.expect_allow {
+            counts.invocations.push(warm_invocation(&valgrind, f)?);
+        }
     }
     Ok(counts)
 }

@@ -337,6 +337,14 @@ impl Report {
                 start.instructions as f64 / 1e6
             );
         }
+        for invocation in &counts.invocations {
+            let _ = writeln!(
+                s,
+                "  warm invocation via Runtime API, {:<30} {:>9} (the whole process)",
+                invocation.name,
+                k(Some(invocation.instructions))
+            );
+        }
         let _ = writeln!(s);
     }
 

@@ -112,7 +112,7 @@ impl Running {
 
 /// An authorizer answer must be an Allow policy (a benchmark of refusals would be
 /// meaningless); the hello function's answer only has to be JSON.
-fn check_answer(f: &Function, body: &[u8]) -> Res<()> {
+pub(crate) fn check_answer(f: &Function, body: &[u8]) -> Res<()> {
     let v: Value = serde_json::from_slice(body).map_err(|e| format!("{}: answer is not JSON: {e}", f.name))?;
     if !f.expect_allow {
         return Ok(());

@@ -164,8 +164,20 @@ pub fn spawn_function(
     api: SocketAddr,
     env: &[(String, String)],
 ) -> std::io::Result<tokio::process::Child> {
-    let mut cmd = tokio::process::Command::new(binary);
-    cmd.env_clear()
+    spawn_wrapped(binary, &[], api, env)
+}
+
+/// [`spawn_function`] for `program args...`, where `program` runs the function (a profiler
+/// such as `valgrind` whose last argument is the binary), with the same environment.
+pub fn spawn_wrapped(
+    program: &std::path::Path,
+    args: &[&std::ffi::OsStr],
+    api: SocketAddr,
+    env: &[(String, String)],
+) -> std::io::Result<tokio::process::Child> {
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", api.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", "authorizer")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")

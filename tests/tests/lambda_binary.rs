@@ -2,6 +2,8 @@
 //! paths that only exist in the binary. Payloads that are not JSON still get `Unauthorized`
 //! (the runtime would otherwise answer them with a deserialisation error, a 500), and a bad
 //! configuration stops the process before it asks for an invocation, naming the variable.
+//! The binary hands the library the payload's bytes as they came (the runtime decodes
+//! nothing), so each refusal carries the library's own reason.
 //! Needs `cargo build -p authorizer` first (`make test` does it).
 
 // Test helpers outside `#[test]` functions: failing loudly is the point.
@@ -12,6 +14,8 @@ use std::time::Duration;
 use authorizer_tests::fixtures::{base_env, events_dir};
 use authorizer_tests::runtime_api::{ApiEvent, RuntimeApi, authorizer_binary, spawn_function};
 use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::ChildStdout;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -35,21 +39,37 @@ fn binary() -> std::path::PathBuf {
     binary
 }
 
+/// The `reason` of the next decision log line on the function's stdout, checked to be the
+/// line of `request_id`.
+async fn logged_reason(lines: &mut Lines<BufReader<ChildStdout>>, request_id: &str) -> String {
+    loop {
+        let line = tokio::time::timeout(WAIT, lines.next_line()).await.unwrap().unwrap().unwrap();
+        let Ok(v) = serde_json::from_str::<Value>(&line) else { continue };
+        if v["target"] == "decision" {
+            assert_eq!(v["request_id"], request_id, "{line}");
+            return v["reason"].as_str().unwrap_or_default().to_owned();
+        }
+    }
+}
+
 #[tokio::test]
 async fn malformed_payloads_are_unauthorized_not_runtime_errors() {
     let mut api = RuntimeApi::start().await.unwrap();
-    let _function = spawn_function(&binary(), api.addr, &base_env()).unwrap();
+    let mut function = spawn_function(&binary(), api.addr, &base_env()).unwrap();
+    let mut lines = BufReader::new(function.stdout.take().unwrap()).lines();
     let no_credentials = std::fs::read(events_dir().join("http-v2/unauthorized-no-credentials.json")).unwrap();
-    for (id, payload) in [
-        ("not-json", b"this is not json {".to_vec()),
-        ("truncated", b"{\"type\":\"TOKEN\",".to_vec()),
-        ("not-utf8", b"{\"type\":\"TOKEN\xff\"}".to_vec()),
-        ("empty", Vec::new()),
-        ("array", b"[1,2,3]".to_vec()),
-        ("no-credentials", no_credentials),
+    for (id, payload, reason) in [
+        ("not-json", b"this is not json {".to_vec(), "event_not_json"),
+        ("truncated", b"{\"type\":\"TOKEN\",".to_vec(), "event_not_json"),
+        ("not-utf8", b"{\"type\":\"TOKEN\xff\"}".to_vec(), "event_not_utf8"),
+        ("empty", Vec::new(), "event_not_json"),
+        ("null", b"null".to_vec(), "event_shape_unknown"),
+        ("array", b"[1,2,3]".to_vec(), "event_shape_unknown"),
+        ("no-credentials", no_credentials, "no_credentials"),
     ] {
         api.invoke(id, &payload);
         assert_eq!(error_message(api.answer(WAIT).await), "Unauthorized/Unauthorized", "payload {id}");
+        assert_eq!(logged_reason(&mut lines, id).await, reason, "payload {id}");
     }
 }
 

@@ -7,7 +7,42 @@
 //! and then, if still full, the oldest one. Lookups by `&str` do not allocate.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, DefaultHasher, Hasher, RandomState};
 use std::sync::Mutex;
+
+/// How many bytes at the end of a key are hashed (all of a shorter key).
+pub const HASHED_TAIL: usize = 128;
+
+/// The map's hasher: std's keyed SipHash (a random key per process) over a key's length and
+/// its last [`HASHED_TAIL`] bytes. The certificate cache's keys are whole PEMs (1-2 KB of
+/// JSON), and SipHash over all of one was the largest single cost of a warm cache hit. What
+/// a PEM ends with is its signature (base64, then the END line), which the issuing CA
+/// computed and no two certificates share; keys that share a tail still compare in full, so
+/// a collision costs time (bounded by the cache's capacity), never a wrong entry.
+#[derive(Clone, Debug, Default)]
+pub struct TailHash(RandomState);
+
+impl BuildHasher for TailHash {
+    type Hasher = TailHasher;
+
+    fn build_hasher(&self) -> TailHasher {
+        TailHasher(self.0.build_hasher())
+    }
+}
+
+#[derive(Debug)]
+pub struct TailHasher(DefaultHasher);
+
+impl Hasher for TailHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write_usize(bytes.len());
+        self.0.write(bytes.get(bytes.len().saturating_sub(HASHED_TAIL)..).unwrap_or_default());
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+}
 
 #[derive(Debug)]
 struct Entry<V> {
@@ -25,13 +60,13 @@ impl<V> Entry<V> {
 #[derive(Debug)]
 pub struct TtlCache<V> {
     capacity: usize,
-    entries: Mutex<HashMap<Box<str>, Entry<V>>>,
+    entries: Mutex<HashMap<Box<str>, Entry<V>, TailHash>>,
 }
 
 impl<V: Clone> TtlCache<V> {
     /// A cache of at most `capacity` entries (a capacity of 0 caches nothing).
     pub fn new(capacity: usize) -> Self {
-        Self { capacity, entries: Mutex::new(HashMap::new()) }
+        Self { capacity, entries: Mutex::new(HashMap::default()) }
     }
 
     /// The value, if present and fresh at `now`.
@@ -107,6 +142,21 @@ mod tests {
                 Get("a", 205, Some(2)),
             ],
         );
+    }
+
+    /// Keys that differ only before their hashed tail are told apart (they collide, and are
+    /// compared in full).
+    #[test]
+    fn keys_sharing_a_tail() {
+        let tail = "t".repeat(HASHED_TAIL);
+        let (a, b) = (format!("a{tail}"), format!("b{tail}"));
+        let state = TailHash::default();
+        assert_eq!(state.hash_one(a.as_str()), state.hash_one(b.as_str()));
+        assert_ne!(state.hash_one(format!("{tail}a").as_str()), state.hash_one(format!("{tail}b").as_str()));
+        let cache = TtlCache::new(10);
+        cache.insert(&a, 1, 100, 60);
+        cache.insert(&b, 2, 100, 60);
+        assert_eq!((cache.get(&a, 100), cache.get(&b, 100), cache.get(&tail, 100)), (Some(1), Some(2), None));
     }
 
     #[test]
