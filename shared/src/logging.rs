@@ -18,6 +18,7 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::layer::{self, Layer, SubscriberExt as _};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::json;
@@ -32,12 +33,66 @@ pub fn filter(level: &str) -> EnvFilter {
     EnvFilter::try_new(format!("{level},{QUIET}")).unwrap_or_else(|_| EnvFilter::new(format!("info,{QUIET}")))
 }
 
-/// The subscriber the Lambda installs: [`JsonLine`] events through `filter`, written to `writer`.
+/// The subscriber the Lambda installs: [`JsonLine`] events through `filter` and
+/// [`QuietRefusals`], written to `writer`.
 pub fn subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync + 'static
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    tracing_subscriber::fmt().event_format(JsonLine).with_env_filter(filter).with_writer(writer).finish()
+    tracing_subscriber::fmt()
+        .event_format(JsonLine)
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .finish()
+        .with(QuietRefusals)
+}
+
+/// How the binary's handler error prints (`Debug`). `lambda_runtime` logs every error a
+/// handler returns at ERROR, as `{error:?}`, under [`RUNTIME_ERROR_TARGET`]; the binary's only
+/// error is the deliberate `Unauthorized` answer (a 401), which the decision line has already
+/// logged at INFO with its reason.
+pub const REFUSAL_RESTATED: &str = "unauthorized: answered with a 401, see the decision line";
+
+/// Where `lambda_runtime` logs handler errors and handler panics.
+pub const RUNTIME_ERROR_TARGET: &str = "lambda_runtime::layers::panic";
+
+/// Drops `lambda_runtime`'s restatement of a refusal: an event under [`RUNTIME_ERROR_TARGET`]
+/// whose only field is the message [`REFUSAL_RESTATED`]. Without it every 401 also wrote an
+/// ERROR line, which log alarms count as faults. Panics (same target, an `error` field and
+/// their own message) and any other handler error still log.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct QuietRefusals;
+
+impl<S: Subscriber> Layer<S> for QuietRefusals {
+    fn event_enabled(&self, event: &Event<'_>, _: layer::Context<'_, S>) -> bool {
+        if event.metadata().target() != RUNTIME_ERROR_TARGET {
+            return true;
+        }
+        let mut seen = Restated::default();
+        event.record(&mut seen);
+        !seen.refusal || seen.other
+    }
+}
+
+/// What an event under [`RUNTIME_ERROR_TARGET`] holds: the refusal's message, anything else.
+#[derive(Default)]
+struct Restated {
+    refusal: bool,
+    other: bool,
+}
+
+impl Visit for Restated {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" && !self.refusal {
+            let mut text = String::new();
+            let _ = write!(text, "{value:?}");
+            if text == REFUSAL_RESTATED {
+                self.refusal = true;
+                return;
+            }
+        }
+        self.other = true;
+    }
 }
 
 /// The event formatter: see the module documentation.
@@ -246,5 +301,39 @@ mod tests {
         assert_eq!(lines[1]["level"], "WARN");
         assert_eq!(lines[1]["reason"], "x\"y");
         assert!(lines[0]["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+
+    /// The lines `lambda_runtime` writes under its error target, in the shapes it writes
+    /// them (`error!("{error:?}")` for a returned error, `error!(?error, "user handler
+    /// panicked")` for a panic): only the restated refusal is dropped.
+    #[test]
+    fn refusals_restated_by_the_runtime_are_dropped_and_nothing_else() {
+        struct Refusal;
+        impl fmt::Debug for Refusal {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(REFUSAL_RESTATED)
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = subscriber(filter("info"), move || writer.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            let error = Refusal;
+            tracing::error!(target: "lambda_runtime::layers::panic", "{error:?}");
+            tracing::error!(target: "lambda_runtime::layers::panic", ?error, "user handler panicked");
+            tracing::error!(target: "lambda_runtime::layers::panic", "{:?}", "something else");
+            tracing::error!(target: "lambda_runtime::layers::panic", detail = 1, "{error:?}");
+            tracing::error!(target: "elsewhere", "{error:?}");
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let messages: Vec<&str> = lines.iter().map(|l| l["message"].as_str().unwrap()).collect();
+        assert_eq!(
+            messages,
+            ["user handler panicked", "\"something else\"", REFUSAL_RESTATED, REFUSAL_RESTATED],
+            "{text}"
+        );
+        assert_eq!(lines[0]["error"], REFUSAL_RESTATED);
+        assert_eq!(lines[3]["target"], "elsewhere");
     }
 }

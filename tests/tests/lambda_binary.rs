@@ -40,10 +40,11 @@ fn binary() -> std::path::PathBuf {
 }
 
 /// The `reason` of the next decision log line on the function's stdout, checked to be the
-/// line of `request_id`.
-async fn logged_reason(lines: &mut Lines<BufReader<ChildStdout>>, request_id: &str) -> String {
+/// line of `request_id`; every line read on the way is kept in `seen`.
+async fn logged_reason(lines: &mut Lines<BufReader<ChildStdout>>, seen: &mut Vec<String>, request_id: &str) -> String {
     loop {
         let line = tokio::time::timeout(WAIT, lines.next_line()).await.unwrap().unwrap().unwrap();
+        seen.push(line.clone());
         let Ok(v) = serde_json::from_str::<Value>(&line) else { continue };
         if v["target"] == "decision" {
             assert_eq!(v["request_id"], request_id, "{line}");
@@ -57,6 +58,7 @@ async fn malformed_payloads_are_unauthorized_not_runtime_errors() {
     let mut api = RuntimeApi::start().await.unwrap();
     let mut function = spawn_function(&binary(), api.addr, &base_env()).unwrap();
     let mut lines = BufReader::new(function.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
     let no_credentials = std::fs::read(events_dir().join("http-v2/unauthorized-no-credentials.json")).unwrap();
     for (id, payload, reason) in [
         ("not-json", b"this is not json {".to_vec(), "event_not_json"),
@@ -69,8 +71,16 @@ async fn malformed_payloads_are_unauthorized_not_runtime_errors() {
     ] {
         api.invoke(id, &payload);
         assert_eq!(error_message(api.answer(WAIT).await), "Unauthorized/Unauthorized", "payload {id}");
-        assert_eq!(logged_reason(&mut lines, id).await, reason, "payload {id}");
+        assert_eq!(logged_reason(&mut lines, &mut seen, id).await, reason, "payload {id}");
     }
+    // A refusal is a decision, logged at INFO by the decision line; the runtime's own ERROR
+    // line restating it is dropped (shared::logging::QuietRefusals).
+    drop(api);
+    while let Ok(Ok(Some(line))) = tokio::time::timeout(WAIT, lines.next_line()).await {
+        seen.push(line);
+    }
+    let errors: Vec<&String> = seen.iter().filter(|l| l.contains(r#""level":"ERROR""#)).collect();
+    assert!(errors.is_empty(), "ERROR lines for refusals: {errors:#?}");
 }
 
 #[tokio::test]
