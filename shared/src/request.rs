@@ -25,20 +25,18 @@ impl EventShape {
 
 /// The mTLS client certificate as API Gateway describes it in the request context. Nothing
 /// here is trusted until `mtls::MtlsVerifier` has parsed the PEM and cross-checked it.
+///
+/// Only what the verifier reads is kept. The event's `subjectDN`, `issuerDN` and `validity`
+/// are API Gateway's printout of the same certificate: the decoders check their types (an
+/// event the `aws_lambda_events` types refuse is refused) and drop them, and the verifier
+/// takes names and dates from the certificate itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientCert {
     /// `clientCertPem`. Never log it.
     pub pem: PemText,
-    /// `subjectDN` as API Gateway printed it.
-    pub subject_dn: String,
-    /// `issuerDN` as API Gateway printed it.
-    pub issuer_dn: String,
     /// `serialNumber` as API Gateway printed it (format undocumented: decimal, hex or
-    /// colon-separated hex).
+    /// colon-separated hex), cross-checked against the certificate's serial.
     pub serial_number: String,
-    /// `validity.notBefore` / `validity.notAfter`, as printed (e.g. `May 28 12:30:02 2019 GMT`).
-    pub not_before: String,
-    pub not_after: String,
 }
 
 /// One authorizer invocation, whatever shape it arrived in.

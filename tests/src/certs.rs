@@ -203,14 +203,7 @@ pub struct IssuedCert {
 impl IssuedCert {
     /// The certificate as the pipeline hands it to the verifier, serial in colon hex.
     pub fn client_cert(&self) -> ClientCert {
-        ClientCert {
-            pem: self.pem.clone().into(),
-            subject_dn: self.subject_dn.clone(),
-            issuer_dn: self.issuer_dn.clone(),
-            serial_number: self.serial_colon.clone(),
-            not_before: self.not_before.openssl(),
-            not_after: self.not_after.openssl(),
-        }
+        ClientCert { pem: self.pem.clone().into(), serial_number: self.serial_colon.clone() }
     }
 
     /// The `clientCert` object of an API Gateway event (REST `identity.clientCert`, HTTP API

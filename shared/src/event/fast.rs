@@ -198,15 +198,24 @@ impl<'a> RequestContext<'a> {
     }
 }
 
+/// A string member whose value is checked (a string or `null`, read once) and not kept.
+type Checked = Option<Option<()>>;
+
 #[derive(Default)]
 struct Cert<'a> {
     /// `clientCertPem` left undecoded: a JSON string literal, escapes and all (see [`PemText`]).
     client_cert_pem: Option<Option<&'a str>>,
-    subject_dn: Member<'a>,
-    issuer_dn: Member<'a>,
+    /// `subjectDN`, `issuerDN`: typed by the library, unused (see [`ClientCert`]).
+    subject_dn: Checked,
+    issuer_dn: Checked,
     serial_number: Member<'a>,
-    /// `validity.notBefore`, `validity.notAfter`; the object is required by the library's type.
-    validity: Option<(Member<'a>, Member<'a>)>,
+    /// `validity` (`notBefore`, `notAfter`): the object is required by the library's type.
+    validity: Option<(Checked, Checked)>,
+}
+
+/// A string (or `null`) checked as [`Reader::string`] would decode it, not decoded.
+fn checked_string(r: &mut Reader<'_>) -> Json<()> {
+    r.raw_string().map(drop)
 }
 
 impl<'a> Cert<'a> {
@@ -224,8 +233,8 @@ impl<'a> Cert<'a> {
         let mut c = Cert::default();
         r.object(|r, name| match name.as_ref() {
             "clientCertPem" => once(&mut c.client_cert_pem, r.optional(Reader::raw_string)),
-            "subjectDN" => once(&mut c.subject_dn, r.optional(Reader::string)),
-            "issuerDN" => once(&mut c.issuer_dn, r.optional(Reader::string)),
+            "subjectDN" => once(&mut c.subject_dn, r.optional(checked_string)),
+            "issuerDN" => once(&mut c.issuer_dn, r.optional(checked_string)),
             "serialNumber" => once(&mut c.serial_number, r.optional(Reader::string)),
             "validity" => once(&mut c.validity, Cert::read_validity(r)),
             _ => r.skip(),
@@ -236,25 +245,20 @@ impl<'a> Cert<'a> {
         Ok(c)
     }
 
-    fn read_validity(r: &mut Reader<'a>) -> Json<(Member<'a>, Member<'a>)> {
+    fn read_validity(r: &mut Reader<'a>) -> Json<(Checked, Checked)> {
         let (mut not_before, mut not_after) = (None, None);
         r.object(|r, name| match name.as_ref() {
-            "notBefore" => once(&mut not_before, r.optional(Reader::string)),
-            "notAfter" => once(&mut not_after, r.optional(Reader::string)),
+            "notBefore" => once(&mut not_before, r.optional(checked_string)),
+            "notAfter" => once(&mut not_after, r.optional(checked_string)),
             _ => r.skip(),
         })?;
         Ok((not_before, not_after))
     }
 
     fn into_client_cert(self) -> ClientCert {
-        let (not_before, not_after) = self.validity.unwrap_or_default();
         ClientCert {
             pem: self.client_cert_pem.flatten().map_or_else(PemText::default, PemText::from_json_literal),
-            subject_dn: owned(self.subject_dn.flatten()),
-            issuer_dn: owned(self.issuer_dn.flatten()),
             serial_number: owned(self.serial_number.flatten()),
-            not_before: owned(not_before.flatten()),
-            not_after: owned(not_after.flatten()),
         }
     }
 }

@@ -34,11 +34,7 @@ macro_rules! client_cert {
         let c = $c;
         ClientCert {
             pem: c.client_cert_pem.unwrap_or_default().into(),
-            subject_dn: c.subject_dn.unwrap_or_default(),
-            issuer_dn: c.issuer_dn.unwrap_or_default(),
             serial_number: c.serial_number.unwrap_or_default(),
-            not_before: c.validity.not_before.unwrap_or_default(),
-            not_after: c.validity.not_after.unwrap_or_default(),
         }
     }};
 }

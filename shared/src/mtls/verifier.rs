@@ -203,7 +203,7 @@ mod tests {
         params.not_before = rcgen::date_time_ymd(2020, 1, 1);
         params.not_after = rcgen::date_time_ymd(2030, 1, 1);
         let cert = params.self_signed(&key).unwrap();
-        let client = ClientCert { pem: cert.pem().into(), serial_number: "10:01".to_owned(), ..ClientCert::default() };
+        let client = ClientCert { pem: cert.pem().into(), serial_number: "10:01".to_owned() };
         (client, cert.der().to_vec())
     }
 
