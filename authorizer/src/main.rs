@@ -76,11 +76,15 @@ impl From<Refused> for Diagnostic {
 }
 
 /// One invocation: the payload the runtime decoded is the `null` [`RawBody`] put there; the
-/// event is the task-local one (empty, and so `Unauthorized`, if it were ever missing).
+/// event is the task-local one. Without it (a wiring fault, never a request's doing) the
+/// answer is `Unauthorized` and the fault is logged as one.
 async fn handle(authorizer: &Authorizer, event: LambdaEvent<()>) -> Result<AuthorizerResponse, Refused> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let invocation = Invocation { request_id: &event.context.request_id, now };
-    let body = EVENT.try_with(Bytes::clone).unwrap_or_default();
+    let Ok(body) = EVENT.try_with(Bytes::clone) else {
+        tracing::error!(request_id = invocation.request_id, "invocation without its event: RawBody is not installed");
+        return Err(Refused);
+    };
     authorizer.handle(&body, invocation).await.map_err(|Unauthorized| Refused)
 }
 

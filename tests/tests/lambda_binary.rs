@@ -67,6 +67,7 @@ async fn malformed_payloads_are_unauthorized_not_runtime_errors() {
         ("empty", Vec::new(), "event_not_json"),
         ("null", b"null".to_vec(), "event_shape_unknown"),
         ("array", b"[1,2,3]".to_vec(), "event_shape_unknown"),
+        ("trailing-bytes", [no_credentials.as_slice(), b" x"].concat(), "event_not_json"),
         ("no-credentials", no_credentials, "no_credentials"),
     ] {
         api.invoke(id, &payload);

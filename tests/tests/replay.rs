@@ -144,10 +144,17 @@ fn production_and_reference_decoders_agree() {
         "requestContext/identity/clientCert",
         "requestContext/identity/clientCert/clientCertPem",
         "requestContext/identity/clientCert/serialNumber",
+        "requestContext/identity/clientCert/subjectDN",
+        "requestContext/identity/clientCert/issuerDN",
         "requestContext/identity/clientCert/validity",
+        "requestContext/identity/clientCert/validity/notBefore",
+        "requestContext/identity/clientCert/validity/notAfter",
         "requestContext/authentication",
         "requestContext/authentication/clientCert",
         "requestContext/authentication/clientCert/subjectDN",
+        "requestContext/authentication/clientCert/issuerDN",
+        "requestContext/authentication/clientCert/validity",
+        "requestContext/authentication/clientCert/validity/notBefore",
         "requestContext/authentication/clientCert/validity/notAfter",
         "requestContext/http",
         "requestContext/http/method",
@@ -163,6 +170,10 @@ fn production_and_reference_decoders_agree() {
         "requestContext/identity/clientCert/serialNumber",
         "requestContext/authentication/clientCert/clientCertPem",
         "requestContext/authentication/clientCert/subjectDN",
+        "requestContext/identity/clientCert/subjectDN",
+        "requestContext/identity/clientCert/issuerDN",
+        "requestContext/identity/clientCert/validity/notBefore",
+        "requestContext/authentication/clientCert/validity/notAfter",
     ];
     const UNREAD: &[&str] = &["resource", "path", "httpMethod", "queryStringParameters", "requestContext/stage"];
     let (mut checked, mut failures) = (0usize, Vec::new());
