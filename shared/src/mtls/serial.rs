@@ -103,7 +103,12 @@ fn decimal(raw: &[u8]) -> String {
 
 /// `aa:bb:cc`: two hex digits per group, single colons, at least one colon.
 fn is_colon_hex(s: &str) -> bool {
-    s.contains(':') && s.split(':').all(|g| g.len() == 2 && g.bytes().all(|b| b.is_ascii_hexdigit()))
+    // Byte by byte: every third byte a colon, the others hex digits (`split(':')` and its
+    // char searches cost ~1.2k instructions per warm mTLS decision).
+    let len = s.len();
+    len >= 5
+        && (len + 1).is_multiple_of(3)
+        && s.bytes().enumerate().all(|(i, b)| if i % 3 == 2 { b == b':' } else { b.is_ascii_hexdigit() })
 }
 
 /// Compares a digit sequence, ignoring its leading zeros, with a canonical (zero-free
@@ -119,6 +124,28 @@ fn same_digits(digits: impl Iterator<Item = u8>, canonical: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-wise rule against its definition (two hex digits per group, groups joined
+    /// by single colons, at least two groups): every string of up to 6 characters from an
+    /// alphabet of the edge cases, and long ones.
+    #[test]
+    fn colon_hex_rule() {
+        let by_split =
+            |s: &str| s.contains(':') && s.split(':').all(|g| g.len() == 2 && g.bytes().all(|b| b.is_ascii_hexdigit()));
+        let alphabet = ['0', 'a', 'F', 'g', ':', ' ', 'é'];
+        let mut level = vec![String::new()];
+        let mut strings = level.clone();
+        for _ in 0..6 {
+            level = level.iter().flat_map(|s| alphabet.map(|c| format!("{s}{c}"))).collect();
+            strings.extend(level.iter().cloned());
+        }
+        strings.extend(
+            ["1a:2b:3c:4d:5e:6f:01", "1a:2b:3c:4d:5e:6f:0", "1a:2b:3c:4d:5e:6f:", "1a::2b", ":1a:2b"].map(String::from),
+        );
+        for s in &strings {
+            assert_eq!(is_colon_hex(s), by_split(s), "{s:?}");
+        }
+    }
 
     #[track_caller]
     fn check_der(raw: &[u8], hex: &str, decimal: &str) {
