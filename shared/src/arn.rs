@@ -36,6 +36,14 @@ fn non_empty_token(s: &str) -> Option<&str> {
     (!s.is_empty() && s.bytes().all(is_token_byte)).then_some(s)
 }
 
+/// `s` split around the first `sep` (an ASCII byte, so both sides stay `str`), found by a
+/// plain byte loop: the fields are a few bytes long, and `str::split_once` with a `char`
+/// goes through the generic char searcher and `memchr`'s dispatch for each.
+fn split_at_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == sep)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
 /// The range `part` covers in `whole`, of which it is a subslice.
 fn range_in(whole: &str, part: &str) -> Range<usize> {
     let start = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
@@ -45,25 +53,25 @@ fn range_in(whole: &str, part: &str) -> Range<usize> {
 impl ApiArn {
     /// Parses a method or route ARN; `None` when it is not a well-formed `execute-api` ARN.
     pub fn parse(arn: &str) -> Option<ApiArn> {
-        // Field by field with `split_once` (one `memchr` each): a `splitn` iterator and the
-        // char-pattern searches cost more than the rest of the parse.
+        // Field by field, one byte search each: a `splitn` iterator and the char-pattern
+        // searches cost more than the rest of the parse.
         let rest = arn.strip_prefix("arn:")?;
-        let (partition, rest) = rest.split_once(':')?;
+        let (partition, rest) = split_at_byte(rest, b':')?;
         let partition = non_empty_token(partition)?;
         let rest = rest.strip_prefix("execute-api:")?;
-        let (region, rest) = rest.split_once(':')?;
+        let (region, rest) = split_at_byte(rest, b':')?;
         let region = non_empty_token(region)?;
-        let (account, rest) = rest.split_once(':')?;
+        let (account, rest) = split_at_byte(rest, b':')?;
         if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let (api_id, rest) = rest.split_once('/')?;
+        let (api_id, rest) = split_at_byte(rest, b'/')?;
         if api_id.is_empty() || !api_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return None;
         }
-        let (stage, rest) = rest.split_once('/')?;
+        let (stage, rest) = split_at_byte(rest, b'/')?;
         let stage = non_empty_token(stage)?;
-        let (method, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let (method, path) = split_at_byte(rest, b'/').unwrap_or((rest, ""));
         if !(method == "$default" || (!method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase()))) {
             return None;
         }
