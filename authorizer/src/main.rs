@@ -25,9 +25,9 @@ tokio::task_local! {
 /// it, and gives the runtime `null` to decode instead. The runtime would otherwise run the
 /// whole event through `serde_json` (and `serde_path_to_error`) into a value that only hands
 /// the same bytes on, before the library reads it again: a warm mTLS invocation, the whole
-/// process under callgrind, went from 190k to 166k instructions without it. This way the library's decoder is the only
-/// one, and a payload the runtime could not decode (not JSON, not UTF-8) reaches it and gets
-/// its own reason, `Unauthorized`, instead of a runtime error.
+/// process under callgrind, went from 190k to 166k instructions without it. This way the
+/// library's decoder is the only one, and a payload the runtime could not decode (not JSON,
+/// not UTF-8) reaches it and gets its own reason, `Unauthorized`, instead of a runtime error.
 #[derive(Clone, Copy, Debug)]
 struct RawBodyLayer;
 

@@ -7,8 +7,8 @@
 //! exist, be `active`, not be past its `not_after`, name the certificate's issuer when it
 //! names one, and pin exactly this certificate (SHA-256 of its DER; an item without a pin
 //! is refused unless `AUTHZ_MTLS_REQUIRE_CERT_PIN=false`): the names and the serial alone
-//! could be repeated by another CA in API Gateway's truststore. Validity and the item are re-checked against `now` on every call, also
-//! when both come from a cache.
+//! could be repeated by another CA in API Gateway's truststore. Validity and the item are
+//! re-checked against `now` on every call, also when both come from a cache.
 
 use std::sync::Arc;
 
