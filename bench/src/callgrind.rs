@@ -64,7 +64,13 @@ impl Counts {
 
     /// Handler over raw verify instructions, `alg` being `rs256` or `es256`.
     pub fn ratio(&self, alg: &str) -> Option<f64> {
-        let raw = self.get(&format!("{alg}-raw")).filter(|r| *r > 0.0)?;
+        self.ratio_to(alg, "raw")
+    }
+
+    /// Handler over the raw verify with `floor` (`raw`: `jsonwebtoken::crypto::verify`,
+    /// `parsed`: a key parsed once).
+    pub fn ratio_to(&self, alg: &str, floor: &str) -> Option<f64> {
+        let raw = self.get(&format!("{alg}-{floor}")).filter(|r| *r > 0.0)?;
         self.get(alg).map(|h| h / raw)
     }
 
@@ -74,6 +80,8 @@ impl Counts {
                 .collect::<serde_json::Map<_, _>>(),
             "rs256_handler_over_raw": self.ratio("rs256").map(round),
             "es256_handler_over_raw": self.ratio("es256").map(round),
+            "rs256_handler_over_parsed_key_verify": self.ratio_to("rs256", "parsed").map(round),
+            "es256_handler_over_parsed_key_verify": self.ratio_to("es256", "parsed").map(round),
             "process_start_to_first_next": self.starts.iter().map(|s| (s.name.clone(), json!(s.instructions)))
                 .collect::<serde_json::Map<_, _>>(),
             "warm_invocation_through_runtime_api": self.invocations.iter()
@@ -122,6 +130,7 @@ fn per_call(valgrind: &Path, report: &Path, case: &'static str) -> Res<PerCall> 
     let toggle = match case {
         "policy100" => "*policy*evaluate_once*",
         c if c.ends_with("-raw") => "*inproc*raw_verify*",
+        c if c.ends_with("-parsed") => "*inproc*parsed_verify*",
         _ => "*inproc*decide*",
     };
     let mut command = callgrind(valgrind, Some(toggle));

@@ -1,7 +1,9 @@
 //! In-process decisions, warm, on one core: the whole handler (event JSON bytes in, response
 //! JSON bytes out, decision log line formatted as in the Lambda and thrown away, EMF line to
 //! `NullSink`) for JWT RS256, JWT ES256 and mTLS with a warm registry cache, next to the raw
-//! signature verify of the same backend (`jsonwebtoken::crypto::verify`, same key, same token).
+//! signature verify of the same backend (`jsonwebtoken::crypto::verify`, same key, same token)
+//! and to the same verify with a key parsed once (aws-lc-rs's `ParsedPublicKey`, which the
+//! handler uses: `jsonwebtoken`'s verify rebuilds the key from its bytes on every call).
 //!
 //! Raw and handler calls run in interleaved rounds, so that clock-speed drift and noise from
 //! other processes hit both alike.
@@ -11,6 +13,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use authorizer_tests::fixtures::REPLAY_NOW;
+use aws_lc_rs::signature::ParsedPublicKey;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Value, json};
 use shared::authorizer::{Authorizer, AuthorizerConfig, Invocation};
@@ -63,6 +68,14 @@ fn raw_verify(signature: &str, message: &[u8], key: &DecodingKey, alg: Algorithm
     matches!(jsonwebtoken::crypto::verify(black_box(signature), black_box(message), key, alg), Ok(true))
 }
 
+/// The physical floor: base64url decode and aws-lc-rs verify with a key parsed once, as the
+/// handler verifies. Never inlined, like [`decide`].
+#[inline(never)]
+fn parsed_verify(signature: &str, message: &[u8], key: &ParsedPublicKey) -> bool {
+    let Ok(signature) = URL_SAFE_NO_PAD.decode(black_box(signature)) else { return false };
+    key.verify_sig(black_box(message), &signature).is_ok()
+}
+
 /// One in-process case: the handler, the decision alone (`evaluate`, no log, metric or
 /// serialization) and, for JWT, the raw verify floor.
 #[derive(Clone, Debug)]
@@ -71,6 +84,8 @@ pub struct Case {
     pub handler: Stats,
     pub evaluate: Stats,
     pub raw: Option<Stats>,
+    /// The raw verify with a key parsed once (JWT).
+    pub parsed: Option<Stats>,
     /// Registry lookups per decision during the timed calls (mTLS).
     pub lookups_per_decision: Option<f64>,
 }
@@ -81,12 +96,19 @@ impl Case {
         self.raw.filter(|r| r.median_ns > 0.0).map(|r| self.handler.median_ns / r.median_ns)
     }
 
+    /// Handler median over the parsed-key verify median.
+    pub fn parsed_ratio(&self) -> Option<f64> {
+        self.parsed.filter(|r| r.median_ns > 0.0).map(|r| self.handler.median_ns / r.median_ns)
+    }
+
     pub fn json(&self) -> Value {
         json!({
             "handler": self.handler.json(),
             "evaluate_only": self.evaluate.json(),
             "raw_verify": self.raw.map(|r| r.json()),
             "handler_over_raw": self.ratio().map(round),
+            "parsed_key_verify": self.parsed.map(|r| r.json()),
+            "handler_over_parsed_key_verify": self.parsed_ratio().map(round),
             "registry_lookups_per_decision": self.lookups_per_decision,
         })
     }
@@ -101,18 +123,20 @@ async fn jwt_case(
     name: &'static str,
     authorizer: &Authorizer,
     event: &[u8],
-    key: &DecodingKey,
+    (key, parsed_key): (&DecodingKey, &ParsedPublicKey),
     alg: Algorithm,
     effort: &Effort,
 ) -> Res<Case> {
     expect_allow(authorizer, event, REPLAY_NOW, name).await?;
     let (message, signature) = split_token(&inputs::token_of(event)?)?;
-    if !raw_verify(&signature, message.as_bytes(), key, alg) {
-        return Err(format!("{name}: the raw verify does not accept the fixture token"));
+    if !raw_verify(&signature, message.as_bytes(), key, alg)
+        || !parsed_verify(&signature, message.as_bytes(), parsed_key)
+    {
+        return Err(format!("{name}: a raw verify does not accept the fixture token"));
     }
     let n = effort.rounds * effort.jwt_per_round;
-    let (mut raw, mut handler, mut evaluate) =
-        (Samples::with_capacity(n), Samples::with_capacity(n), Samples::default());
+    let (mut raw, mut parsed, mut handler, mut evaluate) =
+        (Samples::with_capacity(n), Samples::with_capacity(n), Samples::with_capacity(n), Samples::default());
     // Round 0 warms caches and branch predictors and is not recorded.
     for round in 0..=effort.rounds {
         let keep = round > 0;
@@ -122,6 +146,14 @@ async fn jwt_case(
             let d = t.elapsed();
             if keep && ok {
                 raw.push(d);
+            }
+        }
+        for _ in 0..effort.jwt_per_round {
+            let t = Instant::now();
+            let ok = parsed_verify(&signature, message.as_bytes(), parsed_key);
+            let d = t.elapsed();
+            if keep && ok {
+                parsed.push(d);
             }
         }
         for _ in 0..effort.jwt_per_round {
@@ -139,14 +171,15 @@ async fn jwt_case(
             }
         }
     }
-    if raw.len() != n {
-        return Err(format!("{name}: the raw verify failed {} times", n - raw.len()));
+    if raw.len() != n || parsed.len() != n {
+        return Err(format!("{name}: a raw verify failed {} times", 2 * n - raw.len() - parsed.len()));
     }
     Ok(Case {
         name,
         handler: handler.finish(),
         evaluate: evaluate.finish(),
         raw: Some(raw.finish()),
+        parsed: Some(parsed.finish()),
         lookups_per_decision: None,
     })
 }
@@ -186,16 +219,19 @@ async fn mtls_case(effort: &Effort) -> Res<Case> {
         handler: handler.finish(),
         evaluate: evaluate.finish(),
         raw: None,
+        parsed: None,
         lookups_per_decision: Some(lookups),
     })
 }
 
 /// The cases [`run_loop`] knows.
-pub const LOOP_CASES: &[&str] = &["rs256", "es256", "mtls", "rs256-raw", "es256-raw", "policy100"];
+pub const LOOP_CASES: &[&str] =
+    &["rs256", "es256", "mtls", "rs256-raw", "es256-raw", "rs256-parsed", "es256-parsed", "policy100"];
 
 /// Makes `n` decisions of one case (`rs256`, `es256`, `mtls`), or `n` raw verifies of a JWT
-/// case (`rs256-raw`, `es256-raw`), after the same setup: the workload to run under a
-/// profiler. Only [`decide`] and [`raw_verify`] run `n` times.
+/// case (`rs256-raw`, `es256-raw`; with the key parsed once, `rs256-parsed`, `es256-parsed`),
+/// after the same setup: the workload to run under a profiler. Only [`decide`],
+/// [`raw_verify`] and [`parsed_verify`] run `n` times.
 pub fn run_loop(case: &str, n: usize) -> Res<()> {
     if case == "policy100" {
         return crate::policy::run_loop(n);
@@ -206,8 +242,8 @@ pub fn run_loop(case: &str, n: usize) -> Res<()> {
         let (rs256, es256) = inputs::jwt_events(REPLAY_NOW, 600)?;
         let (rsa, ec) = inputs::decoding_keys()?;
         let (authorizer, event) = match case {
-            "rs256" | "rs256-raw" => (build(inputs::jwt_env(), None).await?, rs256),
-            "es256" | "es256-raw" => (build(inputs::jwt_env(), None).await?, es256),
+            "rs256" | "rs256-raw" | "rs256-parsed" => (build(inputs::jwt_env(), None).await?, rs256),
+            "es256" | "es256-raw" | "es256-parsed" => (build(inputs::jwt_env(), None).await?, es256),
             "mtls" => {
                 let registry = Arc::new(MemoryRegistry::new(inputs::registry_items()?));
                 (build(inputs::mtls_env(60), Some(registry)).await?, inputs::read(inputs::MTLS_ACTIVE_EVENT)?)
@@ -216,7 +252,13 @@ pub fn run_loop(case: &str, n: usize) -> Res<()> {
         };
         expect_allow(&authorizer, &event, REPLAY_NOW, case).await?;
         let mut done = 0usize;
-        if let Some(alg) = case.strip_suffix("-raw") {
+        if let Some(alg) = case.strip_suffix("-parsed") {
+            let (message, signature) = split_token(&inputs::token_of(&event)?)?;
+            let key = inputs::parsed_key(alg == "rs256")?;
+            for _ in 0..n {
+                done += usize::from(parsed_verify(&signature, message.as_bytes(), &key));
+            }
+        } else if let Some(alg) = case.strip_suffix("-raw") {
             let (key, alg) = if alg == "rs256" { (&rsa, Algorithm::RS256) } else { (&ec, Algorithm::ES256) };
             let (message, signature) = split_token(&inputs::token_of(&event)?)?;
             for _ in 0..n {
@@ -239,8 +281,10 @@ pub fn run(effort: &Effort) -> Res<Vec<Case>> {
         let authorizer = build(inputs::jwt_env(), None).await?;
         let (rs256_event, es256_event) = inputs::jwt_events(REPLAY_NOW, 600)?;
         let (rsa, ec) = inputs::decoding_keys()?;
-        let rs = jwt_case("JWT RS256", &authorizer, &rs256_event, &rsa, Algorithm::RS256, effort).await?;
-        let es = jwt_case("JWT ES256", &authorizer, &es256_event, &ec, Algorithm::ES256, effort).await?;
+        let (rsa_parsed, ec_parsed) = (inputs::parsed_key(true)?, inputs::parsed_key(false)?);
+        let rs =
+            jwt_case("JWT RS256", &authorizer, &rs256_event, (&rsa, &rsa_parsed), Algorithm::RS256, effort).await?;
+        let es = jwt_case("JWT ES256", &authorizer, &es256_event, (&ec, &ec_parsed), Algorithm::ES256, effort).await?;
         let mtls = mtls_case(effort).await?;
         Ok(vec![rs, es, mtls])
     })

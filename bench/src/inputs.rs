@@ -118,6 +118,29 @@ pub fn decoding_keys() -> Res<(DecodingKey, DecodingKey)> {
     Ok((rsa, DecodingKey::from_ec_der(&point)))
 }
 
+/// The fixture key parsed once by aws-lc-rs: `rsa-1` for RS256, else `ec-1` for ES256.
+pub fn parsed_key(rsa: bool) -> Res<aws_lc_rs::signature::ParsedPublicKey> {
+    use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
+    let jwks = read_json("keys/jwks.json")?;
+    let keys = jwks.get("keys").and_then(Value::as_array).ok_or("keys/jwks.json: no keys")?;
+    let field = |kid: &str, name: &str| -> Res<Vec<u8>> {
+        let jwk = keys.iter().find(|k| k.get("kid").and_then(Value::as_str) == Some(kid)).ok_or(format!("no {kid}"))?;
+        let s = jwk.get(name).and_then(Value::as_str).ok_or(format!("{kid}: no {name}"))?;
+        URL_SAFE_NO_PAD.decode(s).map_err(|e| format!("{kid}.{name}: {e}"))
+    };
+    if rsa {
+        let (n, e) = (field("rsa-1", "n")?, field("rsa-1", "e")?);
+        RsaPublicKeyComponents { n: &n, e: &e }
+            .to_parsed_public_key(&signature::RSA_PKCS1_2048_8192_SHA256)
+            .map_err(|e| format!("rsa-1: {e}"))
+    } else {
+        let mut point = vec![4u8];
+        point.extend(field("ec-1", "x")?);
+        point.extend(field("ec-1", "y")?);
+        ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point).map_err(|e| format!("ec-1: {e}"))
+    }
+}
+
 /// events/registry.json as registry items.
 pub fn registry_items() -> Res<Vec<RegistryItem>> {
     let list = read_json("registry.json")?;

@@ -207,7 +207,20 @@ impl Report {
                 c.ratio().map_or("-".to_owned(), |r| format!("{r:.2}×")),
             );
         }
+        for c in self.inproc.iter().filter(|c| c.parsed.is_some()) {
+            let _ = writeln!(
+                s,
+                "  {:<28} key parsed once: verify {:>10}, handler / that {:>7}",
+                c.name,
+                c.parsed.map_or("-".to_owned(), |r| human_ns(r.median_ns)),
+                c.parsed_ratio().map_or("-".to_owned(), |r| format!("{r:.2}×")),
+            );
+        }
         let _ = writeln!(s, "  (ratio = handler median / raw jsonwebtoken::crypto::verify median, same key and token;");
+        let _ = writeln!(
+            s,
+            "   that verify rebuilds the key from its bytes per call, the handler's was parsed with its JWKS;"
+        );
         let _ = writeln!(
             s,
             "   per core = 1 / mean; evaluate = the decision alone, without log line, metric and response)"
@@ -320,6 +333,14 @@ impl Report {
                 k(counts.get(alg)),
                 k(counts.get(&format!("{alg}-raw"))),
                 counts.ratio(alg).map_or("-".to_owned(), |r| format!("{r:.2}×"))
+            );
+            let _ = writeln!(
+                s,
+                "  {:<28}         {:>9}  key parsed once {:>9}: {}",
+                "",
+                "",
+                k(counts.get(&format!("{alg}-parsed"))),
+                counts.ratio_to(alg, "parsed").map_or("-".to_owned(), |r| format!("{r:.2}×"))
             );
         }
         let _ = writeln!(

@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
+use aws_lc_rs::signature::ParsedPublicKey;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::time::Instant;
@@ -19,6 +20,7 @@ use tokio::time::Instant;
 use super::fetch::JwksFetcher;
 use super::json;
 use super::reasons::{JWKS_UNAVAILABLE, JWT_KEY_MISMATCH, JWT_KID_UNKNOWN};
+use super::signature::{point_key, rsa_key};
 use crate::decision::{Reason, Rejection};
 
 /// The key types we verify with, and the curve where there is one.
@@ -31,37 +33,33 @@ enum KeyType {
 }
 
 impl KeyType {
-    fn accepts(self, alg: Algorithm) -> bool {
+    /// The algorithms a key of this type verifies.
+    const fn algorithms(self) -> &'static [Algorithm] {
         use Algorithm::*;
-        matches!(
-            (self, alg),
-            (KeyType::Rsa, RS256 | RS384 | RS512 | PS256 | PS384 | PS512)
-                | (KeyType::P256, ES256)
-                | (KeyType::P384, ES384)
-                | (KeyType::Ed25519, EdDSA)
-        )
+        match self {
+            KeyType::Rsa => &[RS256, RS384, RS512, PS256, PS384, PS512],
+            KeyType::P256 => &[ES256],
+            KeyType::P384 => &[ES384],
+            KeyType::Ed25519 => &[EdDSA],
+        }
     }
 }
 
-/// One public verification key from a JWKS.
+/// One public verification key from a JWKS, parsed by the signature backend once for each
+/// algorithm it may verify: those of its type, narrowed to its own `alg` when it names one;
+/// none when its `use` or `key_ops` rule signatures out (`use` absent or `sig`, `key_ops`
+/// absent or holding `verify`). Such a key stays in the set, so that a token naming it is
+/// told `jwt_key_mismatch` rather than `jwt_kid_unknown`.
 #[derive(Debug)]
 pub(crate) struct JwkKey {
-    kty: KeyType,
-    /// The JWK's own `alg`, when it names one.
-    alg: Option<Algorithm>,
-    /// `use` is absent or `sig`, and `key_ops` is absent or holds `verify`.
-    for_signatures: bool,
-    pub(crate) key: DecodingKey,
+    parsed: Vec<(Algorithm, ParsedPublicKey)>,
 }
 
 impl JwkKey {
-    /// The JWK must agree with the token's `alg` (which already passed the issuer's allowlist).
-    pub(crate) fn check(&self, alg: Algorithm) -> Result<(), Reason> {
-        if self.kty.accepts(alg) && self.alg.is_none_or(|a| a == alg) && self.for_signatures {
-            Ok(())
-        } else {
-            Err(JWT_KEY_MISMATCH)
-        }
+    /// The key to verify a token of `alg` with (which already passed the issuer's allowlist):
+    /// the JWK must agree with it.
+    pub(crate) fn for_alg(&self, alg: Algorithm) -> Result<&ParsedPublicKey, Reason> {
+        self.parsed.iter().find(|(a, _)| *a == alg).map(|(_, key)| key).ok_or(JWT_KEY_MISMATCH)
     }
 }
 
@@ -84,6 +82,25 @@ struct RawJwk {
     d: Option<Value>,
 }
 
+/// A JWK's public key material, as the signature backend takes it.
+enum Material {
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+    /// An uncompressed EC point (`04 || x || y`) or an Ed25519 `x`.
+    Point(Vec<u8>),
+}
+
+impl Material {
+    fn parse(&self, alg: Algorithm) -> Option<ParsedPublicKey> {
+        match self {
+            Material::Rsa { n, e } => rsa_key(alg, n, e),
+            Material::Point(point) => point_key(alg, point),
+        }
+    }
+}
+
 fn b64(field: Option<&String>) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(field?).ok()
 }
@@ -94,8 +111,9 @@ fn rsa_modulus_bits(n: &[u8]) -> usize {
 }
 
 /// A usable key, or `None` for keys we never verify with: symmetric (`oct`), private,
-/// encryption-only, unknown types and curves, RSA under 2048 bits, malformed coordinates.
-fn key_from_raw(raw: &RawJwk) -> Option<(String, JwkKey)> {
+/// unknown types and curves, RSA under 2048 bits or refused by the backend, EC points off
+/// their curve, malformed coordinates.
+fn key_from_raw(raw: &RawJwk, accepted: &[Algorithm]) -> Option<(String, JwkKey)> {
     let kid = raw.kid.clone().filter(|k| !k.is_empty())?;
     if raw.d.is_some() {
         return None;
@@ -104,13 +122,15 @@ fn key_from_raw(raw: &RawJwk) -> Option<(String, JwkKey)> {
         None => None,
         Some(name) => Some(super::config::algorithm_from_name(name)?),
     };
-    let (kty, key) = match (raw.kty.as_str(), raw.crv.as_deref()) {
+    let for_signatures = raw.use_.as_deref().is_none_or(|u| u == "sig")
+        && raw.key_ops.as_ref().is_none_or(|ops| ops.iter().any(|o| o == "verify"));
+    let (kty, material) = match (raw.kty.as_str(), raw.crv.as_deref()) {
         ("RSA", _) => {
             let (n, e) = (b64(raw.n.as_ref())?, b64(raw.e.as_ref())?);
             if !(2048..=8192).contains(&rsa_modulus_bits(&n)) || e.is_empty() || e.len() > 8 {
                 return None;
             }
-            (KeyType::Rsa, DecodingKey::from_rsa_raw_components(&n, &e))
+            (KeyType::Rsa, Material::Rsa { n, e })
         }
         ("EC", Some(crv @ ("P-256" | "P-384"))) => {
             let (kty, len) = if crv == "P-256" { (KeyType::P256, 32) } else { (KeyType::P384, 48) };
@@ -122,23 +142,22 @@ fn key_from_raw(raw: &RawJwk) -> Option<(String, JwkKey)> {
             point.push(0x04);
             point.extend_from_slice(&x);
             point.extend_from_slice(&y);
-            (kty, DecodingKey::from_ec_der(&point))
+            (kty, Material::Point(point))
         }
-        ("OKP", Some("Ed25519")) => {
-            let x = b64(raw.x.as_ref()).filter(|x| x.len() == 32)?;
-            (KeyType::Ed25519, DecodingKey::from_ed_der(&x))
-        }
+        ("OKP", Some("Ed25519")) => (KeyType::Ed25519, Material::Point(b64(raw.x.as_ref()).filter(|x| x.len() == 32)?)),
         _ => return None,
     };
-    let for_signatures = raw.use_.as_deref().is_none_or(|u| u == "sig")
-        && raw.key_ops.as_ref().is_none_or(|ops| ops.iter().any(|o| o == "verify"));
-    Some((kid, JwkKey { kty, alg, for_signatures, key }))
+    let usable = |a: &Algorithm| for_signatures && alg.is_none_or(|alg| alg == *a) && accepted.contains(a);
+    let algorithms = kty.algorithms().iter().copied().filter(usable);
+    let parsed = algorithms.map(|a| Some((a, material.parse(a)?))).collect::<Option<Vec<_>>>()?;
+    Some((kid, JwkKey { parsed }))
 }
 
-/// Parses a JWKS document. Keys we cannot use are skipped; a `kid` that appears twice is
+/// Parses a JWKS document, each key for the algorithms of `accepted` (the issuer's
+/// allowlist) it may verify. Keys we cannot use are skipped; a `kid` that appears twice is
 /// dropped (which of the two is meant cannot be known). A document with no usable key is
 /// an error, so that a broken endpoint never empties the cache.
-pub(crate) fn parse_jwks(bytes: &[u8]) -> Result<KeySet, String> {
+pub(crate) fn parse_jwks(bytes: &[u8], accepted: &[Algorithm]) -> Result<KeySet, String> {
     let doc = json::parse_object(bytes).ok_or("jwks is not a json object with unique member names")?;
     let Some(Value::Array(keys)) = doc.get("keys") else {
         return Err("jwks has no keys array".to_owned());
@@ -146,7 +165,7 @@ pub(crate) fn parse_jwks(bytes: &[u8]) -> Result<KeySet, String> {
     let mut set = KeySet::new();
     let mut duplicated: Vec<String> = Vec::new();
     for raw in keys.iter().filter_map(|k| RawJwk::deserialize(k).ok()) {
-        if let Some((kid, key)) = key_from_raw(&raw)
+        if let Some((kid, key)) = key_from_raw(&raw, accepted)
             && set.insert(kid.clone(), Arc::new(key)).is_some()
         {
             duplicated.push(kid);
@@ -166,6 +185,8 @@ pub(crate) fn parse_jwks(bytes: &[u8]) -> Result<KeySet, String> {
 pub(crate) struct Source<'a> {
     pub issuer: &'a str,
     pub uri: &'a str,
+    /// The issuer's allowlist: keys are parsed for these algorithms only.
+    pub algorithms: &'a [Algorithm],
     pub fetcher: &'a dyn JwksFetcher,
     /// Minimum seconds between two refetches.
     pub refresh_secs: u64,
@@ -239,7 +260,7 @@ impl KeyCache {
     /// Replaces the keys with a freshly fetched set; keeps the old ones on any failure.
     async fn refetch(&self, source: &Source<'_>, deadline: Instant) -> bool {
         let fetched = match tokio::time::timeout_at(deadline, source.fetcher.fetch(source.uri)).await {
-            Ok(Ok(body)) => parse_jwks(&body),
+            Ok(Ok(body)) => parse_jwks(&body, source.algorithms),
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err("jwks fetch took longer than its budget".to_owned()),
         };
@@ -266,9 +287,22 @@ mod tests {
         format!(r#"{{"kty":"RSA","kid":"{kid}","n":"{n}","e":"AQAB"{extra}}}"#)
     }
 
+    /// A JWK for a fresh key on `crv`, or, for `len` other than the curve's coordinate length
+    /// or a curve we do not verify with, coordinates of `len` bytes of 7.
     fn ec(kid: &str, crv: &str, len: usize, extra: &str) -> String {
-        let c = URL_SAFE_NO_PAD.encode(vec![7u8; len]);
-        format!(r#"{{"kty":"EC","kid":"{kid}","crv":"{crv}","x":"{c}","y":"{c}"{extra}}}"#)
+        use aws_lc_rs::signature::KeyPair;
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair};
+        let alg = match (crv, len) {
+            ("P-256", 32) => Some(&ECDSA_P256_SHA256_FIXED_SIGNING),
+            ("P-384", 48) => Some(&ECDSA_P384_SHA384_FIXED_SIGNING),
+            _ => None,
+        };
+        let point = match alg {
+            Some(alg) => EcdsaKeyPair::generate(alg).unwrap_or_else(|e| panic!("{e}")).public_key().as_ref().to_vec(),
+            None => [vec![4u8], vec![7u8; 2 * len]].concat(),
+        };
+        let (x, y) = (URL_SAFE_NO_PAD.encode(&point[1..=len]), URL_SAFE_NO_PAD.encode(&point[len + 1..]));
+        format!(r#"{{"kty":"EC","kid":"{kid}","crv":"{crv}","x":"{x}","y":"{y}"{extra}}}"#)
     }
 
     fn okp(kid: &str, crv: &str) -> String {
@@ -278,7 +312,7 @@ mod tests {
     #[track_caller]
     fn check(keys: &[String], expected: Result<Vec<&str>, &str>) {
         let doc = format!(r#"{{"keys":[{}]}}"#, keys.join(","));
-        let got = parse_jwks(doc.as_bytes()).map(|s| {
+        let got = parse_jwks(doc.as_bytes(), ALL_ALGORITHMS).map(|s| {
             let mut kids: Vec<String> = s.keys().cloned().collect();
             kids.sort();
             kids
@@ -303,6 +337,7 @@ mod tests {
                 okp("ed448", "Ed448"),
                 ec("p521", "P-521", 66, ""),
                 ec("short", "P-256", 31, ""),
+                r#"{"kty":"EC","kid":"off-curve","crv":"P-256","x":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","y":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc"}"#.to_owned(),
                 weak,
                 rsa("private", r#","d":"AQAB""#),
                 rsa("oaep", r#","alg":"RSA-OAEP""#),
@@ -322,7 +357,7 @@ mod tests {
         check(&[rsa("a", ""), rsa("a", "")], Err("no usable signature key"));
         check(&[rsa("a", ""), rsa("a", ""), rsa("b", "")], Ok(vec!["b"]));
         for bad in [&b"[]"[..], b"{}", b"{\"keys\":{}}", b"{\"keys\":[],\"keys\":[]}", b"nope"] {
-            assert!(parse_jwks(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+            assert!(parse_jwks(bad, ALL_ALGORITHMS).is_err(), "{}", String::from_utf8_lossy(bad));
         }
     }
 
@@ -339,6 +374,7 @@ mod tests {
                 okp("ed", "Ed25519"),
             )
             .as_bytes(),
+            ALL_ALGORITHMS,
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let cases = [
@@ -357,8 +393,26 @@ mod tests {
         ];
         for (kid, alg, want) in cases {
             let key = set.get(kid).unwrap_or_else(|| panic!("{kid}"));
-            assert_eq!(key.check(alg), want, "{kid} {alg:?}");
+            assert_eq!(key.for_alg(alg).map(|_| ()), want, "{kid} {alg:?}");
         }
+    }
+
+    const ALL_ALGORITHMS: &[Algorithm] = {
+        use Algorithm::*;
+        &[RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA]
+    };
+
+    /// A key is parsed for the issuer's algorithms only; one it can verify none of is kept
+    /// (a token naming it is told `jwt_key_mismatch`), and its other algorithms mismatch too.
+    #[test]
+    fn keys_serve_only_the_issuers_algorithms() {
+        let doc = format!(r#"{{"keys":[{},{}]}}"#, rsa("r", ""), ec("e", "P-256", 32, ""));
+        let set = parse_jwks(doc.as_bytes(), &[Algorithm::PS256]).unwrap_or_else(|e| panic!("{e}"));
+        let r = set.get("r").unwrap_or_else(|| panic!("r"));
+        assert!(r.for_alg(Algorithm::PS256).is_ok());
+        assert_eq!(r.for_alg(Algorithm::RS256).map(|_| ()), Err(JWT_KEY_MISMATCH));
+        let e = set.get("e").unwrap_or_else(|| panic!("e"));
+        assert_eq!(e.for_alg(Algorithm::ES256).map(|_| ()), Err(JWT_KEY_MISMATCH));
     }
 
     #[test]

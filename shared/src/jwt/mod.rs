@@ -14,6 +14,7 @@ mod json;
 mod jwks;
 pub mod reasons;
 mod selftest;
+mod signature;
 mod token;
 
 use std::sync::Arc;
@@ -23,11 +24,10 @@ pub use claims::KeptClaims;
 pub use config::{IssuerConfig, JwtConfig, TokenKind};
 pub use fetch::{FetchError, FetchFuture, HttpJwksFetcher, JwksFetcher};
 use jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
-use jsonwebtoken::{Algorithm, DecodingKey};
 pub use reasons::*;
 pub use token::{MAX_KID_BYTES, MAX_TOKEN_BYTES};
 
-use crate::decision::{JwtIdentity, Reason, Rejection};
+use crate::decision::{JwtIdentity, Rejection};
 use json::Json;
 use jwks::{KeyCache, Source};
 
@@ -51,14 +51,6 @@ pub struct JwtVerifier {
     timeout: std::time::Duration,
     fetcher: Arc<dyn JwksFetcher>,
     kept_claims: KeptClaims,
-}
-
-/// Verifies `signature` over `message` with the aws-lc-rs provider of `jsonwebtoken`, named
-/// explicitly: this does not compile without the `aws_lc_rs` feature, and never reaches the
-/// crate's runtime panic for a missing provider.
-pub fn verify_signature(alg: Algorithm, key: &DecodingKey, message: &[u8], signature: &Vec<u8>) -> Result<(), Reason> {
-    let verifier = (DEFAULT_PROVIDER.verifier_factory)(&alg, key).map_err(|_| JWT_KEY_MISMATCH)?;
-    verifier.verify(message, signature).map_err(|_| JWT_SIGNATURE_INVALID)
 }
 
 fn unix_now() -> u64 {
@@ -91,7 +83,7 @@ impl JwtVerifier {
                     let bytes = std::fs::read(path).map_err(|e| {
                         JwtInitError(format!("jwks file {} for {}: {e}", path.display(), issuer.issuer))
                     })?;
-                    jwks::parse_jwks(&bytes)
+                    jwks::parse_jwks(&bytes, &issuer.algorithms)
                         .map_err(|e| JwtInitError(format!("jwks file {} for {}: {e}", path.display(), issuer.issuer)))?
                 }
             };
@@ -124,6 +116,7 @@ impl JwtVerifier {
         Source {
             issuer: &issuer.config.issuer,
             uri: &issuer.config.jwks_uri,
+            algorithms: &issuer.config.algorithms,
             fetcher: self.fetcher.as_ref(),
             refresh_secs: self.refresh_secs,
             timeout: self.timeout,
@@ -149,12 +142,12 @@ impl JwtVerifier {
         {
             return Err(unauthenticated(JWT_TYP_MISMATCH));
         }
-        let key = issuer.keys.key_for(&token.kid, now, &self.source(issuer)).await?;
-        key.check(token.alg).map_err(unauthenticated)?;
+        let jwk = issuer.keys.key_for(&token.kid, now, &self.source(issuer)).await?;
+        let key = jwk.for_alg(token.alg).map_err(unauthenticated)?;
         if !selftest::passed(token.alg) {
             return Err(Rejection::fault(JWT_CRYPTO_SELF_TEST_FAILED));
         }
-        verify_signature(token.alg, &key.key, token.signing_input, &token.signature).map_err(unauthenticated)?;
+        signature::verify(key, token.signing_input, &token.signature).map_err(unauthenticated)?;
         claims::validate(&issuer.config, &token.claims, now, self.times, &self.kept_claims).map_err(unauthenticated)
     }
 }
