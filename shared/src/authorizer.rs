@@ -246,6 +246,15 @@ impl Authorizer {
 
     /// Decides, logs, counts and answers one invocation.
     pub async fn handle(&self, event: &[u8], invocation: Invocation<'_>) -> Result<AuthorizerResponse, Unauthorized> {
+        crate::logging::with_request_id(invocation.request_id, self.handle_logged(event, invocation)).await
+    }
+
+    /// [`Authorizer::handle`] inside the invocation's logging scope.
+    async fn handle_logged(
+        &self,
+        event: &[u8],
+        invocation: Invocation<'_>,
+    ) -> Result<AuthorizerResponse, Unauthorized> {
         let started = Instant::now();
         let verdict = self.evaluate(event, invocation.now).await;
         let response = self.respond(&verdict);

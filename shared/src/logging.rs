@@ -5,11 +5,14 @@
 //!
 //! Fields are flattened into the object in the order the event names them; strings are
 //! JSON-escaped, integers and booleans are written as JSON numbers and booleans. Span context
-//! is not written (the authorizer opens no spans on the decision path). The Lambda, the
+//! is not written (the authorizer opens no spans on the decision path). Every line written
+//! while an invocation is handled carries its `request_id` ([`with_request_id`], which
+//! `Authorizer::handle` sets): a registry fault's WARN can be joined to its decision line. The Lambda, the
 //! benchmarks and the tests all install this same subscriber, so what the tests read is what
 //! CloudWatch gets.
 
 use std::fmt::{self, Write as _};
+use std::future::Future;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
@@ -22,6 +25,49 @@ use tracing_subscriber::layer::{self, Layer, SubscriberExt as _};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::json;
+
+tokio::task_local! {
+    /// The request id of the invocation whose future is running, for [`JsonLine`].
+    static REQUEST_ID: RequestId;
+}
+
+/// A request id, held inline when it fits (Lambda's are 36-byte UUIDs): setting the scope
+/// of every invocation should not cost an allocation.
+enum RequestId {
+    Inline { len: usize, bytes: [u8; INLINE_ID] },
+    Long(Box<str>),
+}
+
+const INLINE_ID: usize = 48;
+
+impl RequestId {
+    fn new(id: &str) -> Self {
+        let mut bytes = [0u8; INLINE_ID];
+        match bytes.get_mut(..id.len()) {
+            Some(head) => {
+                head.copy_from_slice(id.as_bytes());
+                RequestId::Inline { len: id.len(), bytes }
+            }
+            None => RequestId::Long(id.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Copied whole from a `str`, so always UTF-8.
+            RequestId::Inline { len, bytes } => bytes.get(..*len).and_then(|b| std::str::from_utf8(b).ok()),
+            RequestId::Long(id) => Some(&**id),
+        }
+        .unwrap_or_default()
+    }
+}
+
+/// Runs `f` with every line it logs carrying `request_id` (lines that name a `request_id`
+/// field themselves keep theirs). Scoped to `f`'s future, so concurrent invocations on one
+/// runtime each see their own.
+pub async fn with_request_id<F: Future>(request_id: &str, f: F) -> F::Output {
+    REQUEST_ID.scope(RequestId::new(request_id), f).await
+}
 
 /// Targets that stay quiet whatever the level: the SDK's signing and wire logs are not
 /// decisions, and the signer's could quote credentials.
@@ -112,6 +158,12 @@ where
         line.push_str(event.metadata().level().as_str());
         line.push_str("\",\"target\":");
         json::write_string(&mut line, event.metadata().target());
+        if event.metadata().fields().field("request_id").is_none() {
+            let _ = REQUEST_ID.try_with(|id| {
+                line.push_str(",\"request_id\":");
+                json::write_string(&mut line, id.as_str());
+            });
+        }
         let mut fields = Fields { line };
         event.record(&mut fields);
         let mut line = fields.line;
@@ -301,6 +353,36 @@ mod tests {
         assert_eq!(lines[1]["level"], "WARN");
         assert_eq!(lines[1]["reason"], "x\"y");
         assert!(lines[0]["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+
+    /// Inside an invocation's scope every line carries its request id, once; outside, none.
+    #[test]
+    fn lines_inside_an_invocation_carry_its_request_id() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = subscriber(filter("info"), move || writer.clone());
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            runtime.block_on(async {
+                tracing::warn!("before");
+                with_request_id(&"long-".repeat(20), async { tracing::warn!("long id") }).await;
+                with_request_id("r-\"7", async {
+                    tracing::warn!(reason = "registry_timeout", "registry lookup failed");
+                    tokio::task::yield_now().await;
+                    tracing::info!(target: "decision", request_id = "own", "decision");
+                })
+                .await;
+                tracing::warn!("after");
+            });
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        let ids: Vec<serde_json::Value> =
+            lines.iter().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["request_id"].clone()).collect();
+        let null = serde_json::Value::Null;
+        assert_eq!(ids, [null.clone(), "long-".repeat(20).into(), "r-\"7".into(), "own".into(), null], "{text}");
+        assert_eq!(lines[3].matches("request_id").count(), 1, "{}", lines[3]);
     }
 
     /// The lines `lambda_runtime` writes under its error target, in the shapes it writes

@@ -276,3 +276,41 @@ fn exactly_one_crypto_backend_and_no_openssl() {
         assert!(!lock.contains(&format!("name = \"{absent}\"\n")), "{absent} is in Cargo.lock");
     }
 }
+
+/// A JWKS fetch that fails while a request is handled logs a WARN carrying that request's id,
+/// so the warning can be joined to its decision line.
+#[tokio::test]
+async fn warnings_inside_an_invocation_carry_its_request_id() {
+    let logs = authorizer_tests::logs::capture();
+    let server = JwksServer::start(Mode::Status(503)).await;
+    let issuers = issuer(&server, json!({})).to_string();
+    let policy = authorizer_tests::fixtures::events_dir().join("policy.toml");
+    let env = Env::from_pairs([
+        ("AUTHZ_JWT_ISSUERS", issuers.as_str()),
+        ("AUTHZ_JWT_ALLOW_LOOPBACK_HTTP", "true"),
+        ("AUTHZ_POLICY_FILE", policy.to_str().unwrap()),
+    ]);
+    let config = shared::authorizer::AuthorizerConfig::from_env(&env).unwrap();
+    let metrics = Arc::new(shared::telemetry::NullSink);
+    let authorizer = shared::authorizer::Authorizer::from_config(config, None, metrics).await.unwrap();
+    let event = json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {}", token(&server.issuer(), "rsa")),
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/orders/42",
+    });
+    let request_id = format!("warned-{}", server.base);
+    let invocation = shared::authorizer::Invocation { request_id: &request_id, now: NOW };
+    // A fault: denied by policy (403), not refused.
+    let answer = authorizer.handle(event.to_string().as_bytes(), invocation).await.unwrap().to_json();
+    assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Deny", "{answer}");
+    assert_eq!(server.hits(), 1);
+    let lines: Vec<Value> = logs.contents().lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let warning = lines
+        .iter()
+        .find(|l| l["message"] == "jwks fetch failed" && l["issuer"] == server.issuer().as_str())
+        .unwrap_or_else(|| panic!("no jwks warning for {}", server.issuer()));
+    assert_eq!(warning["level"], "WARN");
+    assert_eq!(warning["request_id"], request_id.as_str(), "{warning}");
+    let decision = lines.iter().find(|l| l["target"] == "decision" && l["request_id"] == request_id.as_str());
+    assert_eq!(decision.map(|d| d["reason"].clone()), Some(json!("jwks_unavailable")));
+}
