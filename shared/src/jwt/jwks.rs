@@ -110,9 +110,10 @@ fn rsa_modulus_bits(n: &[u8]) -> usize {
     n.first().map_or(0, |&top| (n.len() - 1) * 8 + (8 - top.leading_zeros() as usize))
 }
 
-/// A usable key, or `None` for keys we never verify with: symmetric (`oct`), private,
-/// unknown types and curves, RSA under 2048 bits or refused by the backend, EC points off
-/// their curve, malformed coordinates.
+/// A key, or `None` for keys we never verify with: symmetric (`oct`), private, unknown types
+/// and curves, RSA under 2048 bits, malformed coordinates, and keys the backend refuses for
+/// an algorithm they would serve (RSA components it rejects, an EC point off its curve). A
+/// key that serves none of `accepted` is kept unparsed (see [`JwkKey`]).
 fn key_from_raw(raw: &RawJwk, accepted: &[Algorithm]) -> Option<(String, JwkKey)> {
     let kid = raw.kid.clone().filter(|k| !k.is_empty())?;
     if raw.d.is_some() {
@@ -155,8 +156,9 @@ fn key_from_raw(raw: &RawJwk, accepted: &[Algorithm]) -> Option<(String, JwkKey)
 
 /// Parses a JWKS document, each key for the algorithms of `accepted` (the issuer's
 /// allowlist) it may verify. Keys we cannot use are skipped; a `kid` that appears twice is
-/// dropped (which of the two is meant cannot be known). A document with no usable key is
-/// an error, so that a broken endpoint never empties the cache.
+/// dropped (which of the two is meant cannot be known). A document without a key that
+/// verifies any of `accepted` is an error, so that a broken or foreign endpoint never
+/// replaces the cached keys.
 pub(crate) fn parse_jwks(bytes: &[u8], accepted: &[Algorithm]) -> Result<KeySet, String> {
     let doc = json::parse_object(bytes).ok_or("jwks is not a json object with unique member names")?;
     let Some(Value::Array(keys)) = doc.get("keys") else {
@@ -174,7 +176,7 @@ pub(crate) fn parse_jwks(bytes: &[u8], accepted: &[Algorithm]) -> Result<KeySet,
     for kid in &duplicated {
         set.remove(kid);
     }
-    if set.is_empty() {
+    if set.values().all(|key| key.parsed.is_empty()) {
         return Err(format!("jwks has no usable signature key among {} keys", keys.len()));
     }
     Ok(set)
@@ -413,6 +415,17 @@ mod tests {
         assert_eq!(r.for_alg(Algorithm::RS256).map(|_| ()), Err(JWT_KEY_MISMATCH));
         let e = set.get("e").unwrap_or_else(|| panic!("e"));
         assert_eq!(e.for_alg(Algorithm::ES256).map(|_| ()), Err(JWT_KEY_MISMATCH));
+        // Nothing here verifies ES384, or anything at all: such a document never replaces
+        // the cache.
+        let usable_for_none = [
+            (doc, vec![Algorithm::ES384]),
+            (format!(r#"{{"keys":[{}]}}"#, rsa("enc", r#","use":"enc""#)), ALL_ALGORITHMS.to_vec()),
+            (format!(r#"{{"keys":[{}]}}"#, rsa("ps", r#","alg":"PS256""#)), vec![Algorithm::RS256]),
+        ];
+        for (doc, accepted) in usable_for_none {
+            let got = parse_jwks(doc.as_bytes(), &accepted).map(|s| s.len());
+            assert!(got.as_ref().is_err_and(|e| e.contains("no usable signature key")), "{doc}: {got:?}");
+        }
     }
 
     #[test]

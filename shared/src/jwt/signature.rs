@@ -34,7 +34,8 @@ pub(crate) fn rsa_key(alg: Algorithm, n: &[u8], e: &[u8]) -> Option<ParsedPublic
 }
 
 /// The ECDSA (`point`: uncompressed, `04 || x || y`) or Ed25519 (`point`: the 32-byte `x`)
-/// key of `alg`, or `None` when `alg` is neither or the point is not on its curve.
+/// key of `alg`, or `None` when `alg` is neither or the backend refuses the point (an ECDSA
+/// point off its curve; an Ed25519 key is taken as 32 bytes, and a bad one fails at verify).
 pub(crate) fn point_key(alg: Algorithm, point: &[u8]) -> Option<ParsedPublicKey> {
     let parameters: &'static dyn sig::VerificationAlgorithm = match alg {
         Algorithm::ES256 => &sig::ECDSA_P256_SHA256_FIXED,
@@ -143,6 +144,18 @@ mod tests {
         assert_eq!(verify(&key(Algorithm::RS256), b"m", &pkcs1), Ok(()));
         assert_eq!(verify(&key(Algorithm::PS256), b"m", &pkcs1), Err(JWT_SIGNATURE_INVALID));
         assert_eq!(verify(&key(Algorithm::RS384), b"m", &pkcs1), Err(JWT_SIGNATURE_INVALID));
+    }
+
+    /// Every RSA algorithm takes moduli of 2048 to 8192 bits at verify time, whatever the
+    /// loader lets through.
+    #[test]
+    fn rsa_moduli_are_2048_to_8192_bits() {
+        use Algorithm::*;
+        for alg in [RS256, RS384, RS512, PS256, PS384, PS512] {
+            let parameters = rsa_parameters(alg).unwrap_or_else(|| panic!("{alg:?}"));
+            assert_eq!((parameters.min_modulus_len(), parameters.max_modulus_len()), (2048, 8192), "{alg:?}");
+        }
+        assert!(rsa_parameters(ES256).is_none() && rsa_parameters(HS256).is_none());
     }
 
     #[test]
