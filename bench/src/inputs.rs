@@ -102,25 +102,15 @@ pub fn jwt_events(now: u64, lifetime: u64) -> Res<(Vec<u8>, Vec<u8>)> {
     Ok((rs, es))
 }
 
-/// The fixture JWKS keys as the verifier builds them (`rsa-1`, `ec-1`).
-pub fn decoding_keys() -> Res<(DecodingKey, DecodingKey)> {
-    let jwks = read_json("keys/jwks.json")?;
-    let keys = jwks.get("keys").and_then(Value::as_array).ok_or("keys/jwks.json: no keys")?;
-    let field = |kid: &str, name: &str| -> Res<Vec<u8>> {
-        let jwk = keys.iter().find(|k| k.get("kid").and_then(Value::as_str) == Some(kid)).ok_or(format!("no {kid}"))?;
-        let s = jwk.get(name).and_then(Value::as_str).ok_or(format!("{kid}: no {name}"))?;
-        URL_SAFE_NO_PAD.decode(s).map_err(|e| format!("{kid}.{name}: {e}"))
-    };
-    let rsa = DecodingKey::from_rsa_raw_components(&field("rsa-1", "n")?, &field("rsa-1", "e")?);
-    let mut point = vec![4u8];
-    point.extend(field("ec-1", "x")?);
-    point.extend(field("ec-1", "y")?);
-    Ok((rsa, DecodingKey::from_ec_der(&point)))
+/// The fixture JWKS's public key material: `rsa-1`'s modulus and exponent, `ec-1`'s
+/// uncompressed point.
+struct FixtureKeys {
+    n: Vec<u8>,
+    e: Vec<u8>,
+    point: Vec<u8>,
 }
 
-/// The fixture key parsed once by aws-lc-rs: `rsa-1` for RS256, else `ec-1` for ES256.
-pub fn parsed_key(rsa: bool) -> Res<aws_lc_rs::signature::ParsedPublicKey> {
-    use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
+fn fixture_keys() -> Res<FixtureKeys> {
     let jwks = read_json("keys/jwks.json")?;
     let keys = jwks.get("keys").and_then(Value::as_array).ok_or("keys/jwks.json: no keys")?;
     let field = |kid: &str, name: &str| -> Res<Vec<u8>> {
@@ -128,16 +118,27 @@ pub fn parsed_key(rsa: bool) -> Res<aws_lc_rs::signature::ParsedPublicKey> {
         let s = jwk.get(name).and_then(Value::as_str).ok_or(format!("{kid}: no {name}"))?;
         URL_SAFE_NO_PAD.decode(s).map_err(|e| format!("{kid}.{name}: {e}"))
     };
+    let point = [vec![4u8], field("ec-1", "x")?, field("ec-1", "y")?].concat();
+    Ok(FixtureKeys { n: field("rsa-1", "n")?, e: field("rsa-1", "e")?, point })
+}
+
+/// The fixture JWKS keys as `jsonwebtoken` takes them (`rsa-1`, `ec-1`).
+pub fn decoding_keys() -> Res<(DecodingKey, DecodingKey)> {
+    let k = fixture_keys()?;
+    Ok((DecodingKey::from_rsa_raw_components(&k.n, &k.e), DecodingKey::from_ec_der(&k.point)))
+}
+
+/// The fixture key parsed once by aws-lc-rs, as the verifier holds it: `rsa-1` for RS256,
+/// else `ec-1` for ES256.
+pub fn parsed_key(rsa: bool) -> Res<aws_lc_rs::signature::ParsedPublicKey> {
+    use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
+    let k = fixture_keys()?;
     if rsa {
-        let (n, e) = (field("rsa-1", "n")?, field("rsa-1", "e")?);
-        RsaPublicKeyComponents { n: &n, e: &e }
+        RsaPublicKeyComponents { n: &k.n, e: &k.e }
             .to_parsed_public_key(&signature::RSA_PKCS1_2048_8192_SHA256)
             .map_err(|e| format!("rsa-1: {e}"))
     } else {
-        let mut point = vec![4u8];
-        point.extend(field("ec-1", "x")?);
-        point.extend(field("ec-1", "y")?);
-        ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point).map_err(|e| format!("ec-1: {e}"))
+        ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, k.point).map_err(|e| format!("ec-1: {e}"))
     }
 }
 
