@@ -177,7 +177,10 @@ pub(crate) fn parse_jwks(bytes: &[u8], accepted: &[Algorithm]) -> Result<KeySet,
         set.remove(kid);
     }
     if set.values().all(|key| key.parsed.is_empty()) {
-        return Err(format!("jwks has no usable signature key among {} keys", keys.len()));
+        return Err(format!(
+            "jwks has no usable signature key for the issuer's algorithms {accepted:?} among {} keys",
+            keys.len()
+        ));
     }
     Ok(set)
 }
@@ -424,7 +427,8 @@ mod tests {
         ];
         for (doc, accepted) in usable_for_none {
             let got = parse_jwks(doc.as_bytes(), &accepted).map(|s| s.len());
-            assert!(got.as_ref().is_err_and(|e| e.contains("no usable signature key")), "{doc}: {got:?}");
+            let named = format!("no usable signature key for the issuer's algorithms {accepted:?}");
+            assert!(got.as_ref().is_err_and(|e| e.contains(&named)), "{doc}: {got:?}");
         }
     }
 
