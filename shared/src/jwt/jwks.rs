@@ -105,6 +105,12 @@ fn b64(field: Option<&String>) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(field?).ok()
 }
 
+fn without_leading_zeros(mut bytes: Vec<u8>) -> Vec<u8> {
+    let zeros = bytes.iter().take_while(|&&b| b == 0).count();
+    bytes.drain(..zeros);
+    bytes
+}
+
 fn rsa_modulus_bits(n: &[u8]) -> usize {
     let n = n.iter().position(|&b| b != 0).and_then(|i| n.get(i..)).unwrap_or_default();
     n.first().map_or(0, |&top| (n.len() - 1) * 8 + (8 - top.leading_zeros() as usize))
@@ -127,7 +133,9 @@ fn key_from_raw(raw: &RawJwk, accepted: &[Algorithm]) -> Option<(String, JwkKey)
         && raw.key_ops.as_ref().is_none_or(|ops| ops.iter().any(|o| o == "verify"));
     let (kty, material) = match (raw.kty.as_str(), raw.crv.as_deref()) {
         ("RSA", _) => {
-            let (n, e) = (b64(raw.n.as_ref())?, b64(raw.e.as_ref())?);
+            // RFC 7518 wants both without leading zero octets; some issuers send a modulus
+            // with one (the same integer), which the backend would refuse.
+            let (n, e) = (without_leading_zeros(b64(raw.n.as_ref())?), without_leading_zeros(b64(raw.e.as_ref())?));
             if !(2048..=8192).contains(&rsa_modulus_bits(&n)) || e.is_empty() || e.len() > 8 {
                 return None;
             }
@@ -430,6 +438,29 @@ mod tests {
             let named = format!("no usable signature key for the issuer's algorithms {accepted:?}");
             assert!(got.as_ref().is_err_and(|e| e.contains(&named)), "{doc}: {got:?}");
         }
+    }
+
+    /// A modulus or exponent with leading zero octets is the same integer: the key works.
+    #[test]
+    fn rsa_components_with_leading_zeros_verify() {
+        use aws_lc_rs::signature::{KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
+        let pair = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap_or_else(|e| panic!("{e}"));
+        let mut signature = vec![0; pair.public_modulus_len()];
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        pair.sign(&RSA_PKCS1_SHA256, &rng, b"m", &mut signature).unwrap_or_else(|e| panic!("{e}"));
+        let public = pair.public_key();
+        let n = [&[0u8][..], public.modulus().big_endian_without_leading_zero()].concat();
+        let e = [&[0u8, 0][..], public.exponent().big_endian_without_leading_zero()].concat();
+        let doc = format!(
+            r#"{{"keys":[{{"kty":"RSA","kid":"z","n":"{}","e":"{}"}}]}}"#,
+            URL_SAFE_NO_PAD.encode(n),
+            URL_SAFE_NO_PAD.encode(e)
+        );
+        let set = parse_jwks(doc.as_bytes(), &[Algorithm::RS256]).unwrap_or_else(|e| panic!("{e}"));
+        let key = set.get("z").and_then(|k| k.for_alg(Algorithm::RS256).ok()).unwrap_or_else(|| panic!("z"));
+        assert_eq!(super::super::signature::verify(key, b"m", &signature), Ok(()));
+        assert_eq!(without_leading_zeros(vec![0, 0, 1, 0]), [1, 0]);
+        assert!(without_leading_zeros(vec![0, 0]).is_empty());
     }
 
     #[test]
