@@ -7,9 +7,9 @@
 //! JSON-escaped, integers and booleans are written as JSON numbers and booleans. Span context
 //! is not written (the authorizer opens no spans on the decision path). Every line written
 //! while an invocation is handled carries its `request_id` ([`with_request_id`], which
-//! `Authorizer::handle` sets): a registry fault's WARN can be joined to its decision line. The Lambda, the
-//! benchmarks and the tests all install this same subscriber, so what the tests read is what
-//! CloudWatch gets.
+//! `Authorizer::handle` sets): a registry fault's WARN can be joined to its decision line.
+//! The Lambda, the benchmarks and the tests all install this same subscriber, so what the
+//! tests read is what CloudWatch gets.
 
 use std::fmt::{self, Write as _};
 use std::future::Future;
