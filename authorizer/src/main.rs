@@ -124,8 +124,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     // `lambda_runtime::run` would also add its `TracingLayer`: a span per invocation holding
     // the request and X-Ray trace ids, which the log format (`shared::logging`) never prints
-    // (the decision line carries `request_id` itself); building and formatting it cost ~5k
-    // instructions per invocation.
+    // (each line inside an invocation carries `request_id` from `Authorizer::handle`'s
+    // scope); building and formatting it cost ~5k instructions per invocation.
     let handler = service_fn(move |event: LambdaEvent<()>| {
         let authorizer = Arc::clone(&authorizer);
         async move { handle(&authorizer, event).await }

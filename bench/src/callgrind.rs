@@ -97,11 +97,14 @@ fn valgrind() -> Option<PathBuf> {
     std::env::split_paths(&path).map(|d| d.join("valgrind")).find(|p| p.is_file())
 }
 
+/// valgrind's arguments for a count: callgrind, its profile thrown away (the count is on stderr).
+const CALLGRIND: [&str; 2] = ["--tool=callgrind", "--callgrind-out-file=/dev/null"];
+
 /// `valgrind --tool=callgrind`, collecting only inside functions matching `toggle` if given;
 /// the caller adds the program, its arguments and its environment.
 fn callgrind(valgrind: &Path, toggle: Option<&str>) -> Command {
     let mut command = Command::new(valgrind);
-    command.args(["--tool=callgrind", "--callgrind-out-file=/dev/null"]);
+    command.args(CALLGRIND);
     if let Some(pattern) = toggle {
         command.arg(format!("--toggle-collect={pattern}"));
     }
@@ -168,7 +171,7 @@ async fn served(valgrind: &Path, f: &Function, n: usize) -> Res<u64> {
     for i in 0..n {
         api.invoke(&format!("counted-{i}"), &f.event);
     }
-    let args = [OsStr::new("--tool=callgrind"), OsStr::new("--callgrind-out-file=/dev/null"), f.binary.as_os_str()];
+    let args: Vec<&OsStr> = CALLGRIND.iter().map(OsStr::new).chain([f.binary.as_os_str()]).collect();
     let child = spawn_wrapped(valgrind, &args, api.addr, &f.env).map_err(|e| format!("{}: valgrind: {e}", f.name))?;
     // Reads stdout and stderr as the process writes them (a full pipe would stop it).
     let output = tokio::spawn(child.wait_with_output());

@@ -119,6 +119,18 @@ fn split_token(token: &str) -> Res<(String, String)> {
     token.rsplit_once('.').map(|(m, s)| (m.to_owned(), s.to_owned())).ok_or_else(|| "token: no signature".to_owned())
 }
 
+/// Times `n` calls of `verify`, keeping (when `keep`) the durations of those that accepted.
+fn time_verifies(samples: &mut Samples, n: usize, keep: bool, verify: impl Fn() -> bool) {
+    for _ in 0..n {
+        let t = Instant::now();
+        let ok = verify();
+        let d = t.elapsed();
+        if keep && ok {
+            samples.push(d);
+        }
+    }
+}
+
 async fn jwt_case(
     name: &'static str,
     authorizer: &Authorizer,
@@ -140,22 +152,10 @@ async fn jwt_case(
     // Round 0 warms caches and branch predictors and is not recorded.
     for round in 0..=effort.rounds {
         let keep = round > 0;
-        for _ in 0..effort.jwt_per_round {
-            let t = Instant::now();
-            let ok = raw_verify(&signature, message.as_bytes(), key, alg);
-            let d = t.elapsed();
-            if keep && ok {
-                raw.push(d);
-            }
-        }
-        for _ in 0..effort.jwt_per_round {
-            let t = Instant::now();
-            let ok = parsed_verify(&signature, message.as_bytes(), parsed_key);
-            let d = t.elapsed();
-            if keep && ok {
-                parsed.push(d);
-            }
-        }
+        time_verifies(&mut raw, effort.jwt_per_round, keep, || raw_verify(&signature, message.as_bytes(), key, alg));
+        time_verifies(&mut parsed, effort.jwt_per_round, keep, || {
+            parsed_verify(&signature, message.as_bytes(), parsed_key)
+        });
         for _ in 0..effort.jwt_per_round {
             let t = Instant::now();
             black_box(decide(authorizer, event, REPLAY_NOW).await);

@@ -7,8 +7,8 @@
 //! padded one (`00 01`) is a malformed certificate, so no two encodings of one certificate
 //! chain can share a registry item. The content is then read as an unsigned big-endian
 //! number (the leading `00` sign byte of a serial like `00 ff` disappears). Examples:
-//! serial 1 is `"1"`, serial 0x00A1B2 is `"a1b2"`, serial 4096 is `"1000"`. This form is the registry's sort key `serial` and the `serial` in the
-//! authorizer context.
+//! serial 1 is `"1"`, serial 0x00A1B2 is `"a1b2"`, serial 4096 is `"1000"`. This form is the
+//! registry's sort key `serial` and the `serial` in the authorizer context.
 //!
 //! **Event cross-check**: API Gateway's `serialNumber` format is undocumented, so the
 //! certificate in `clientCertPem` is authoritative and the event's value is accepted only
