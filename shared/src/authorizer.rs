@@ -12,7 +12,7 @@ use std::time::Instant;
 use base64::Engine as _;
 
 use crate::config::{ConfigError, Env};
-use crate::decision::{Identity, Outcome, Reason, Rejection};
+use crate::decision::{Identity, MtlsIdentity, Outcome, Reason, Rejection};
 use crate::event::{EventConfig, parse_event};
 use crate::jwt::{JwtConfig, JwtInitError, JwtVerifier, KeptClaims};
 use crate::mtls::{ClientRegistry, MtlsConfig, MtlsVerifier};
@@ -237,7 +237,7 @@ impl Authorizer {
             statements,
             context: context(verdict),
             usage_identifier_key: if verdict.outcome == Outcome::Allow {
-                verdict.identity.mtls.as_ref().and_then(|m| m.usage_plan_key.as_deref())
+                verdict.identity.mtls.as_ref().and_then(MtlsIdentity::usage_plan_key)
             } else {
                 None
             },
@@ -323,11 +323,11 @@ fn context(verdict: &Verdict) -> Context {
     }
     let mut scopes: Vec<&str> = Vec::new();
     if let Some(m) = &id.mtls {
-        ctx.str("client_id", m.client_id.as_str()).str("cert_serial", m.serial.as_str());
-        if let Some(t) = &m.tenant {
-            ctx.str("tenant", t.as_str());
+        ctx.str("client_id", m.client_id()).str("cert_serial", m.serial());
+        if let Some(t) = m.tenant() {
+            ctx.str("tenant", t);
         }
-        scopes.extend(m.scopes.iter().map(String::as_str));
+        scopes.extend(m.scopes().iter().map(String::as_str));
     }
     if let Some(j) = &id.jwt {
         ctx.str("issuer", j.issuer.as_str());
@@ -359,7 +359,8 @@ fn context(verdict: &Verdict) -> Context {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::{JwtIdentity, MtlsIdentity};
+    use crate::decision::JwtIdentity;
+    use crate::mtls::RegistryItem;
 
     fn identity(cnf: Option<&str>, required: bool, cert: Option<[u8; 32]>) -> Identity {
         Identity {
@@ -368,7 +369,11 @@ mod tests {
                 require_bound_token: required,
                 ..JwtIdentity::default()
             }),
-            mtls: cert.map(|cert_sha256| MtlsIdentity { cert_sha256, ..MtlsIdentity::default() }),
+            mtls: cert.map(|cert_sha256| MtlsIdentity {
+                item: Arc::new(RegistryItem::active("c1", "01", 0, 0)),
+                uri_sans: Vec::new(),
+                cert_sha256,
+            }),
         }
     }
 

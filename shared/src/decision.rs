@@ -6,6 +6,9 @@
 //! also denies). Nothing in this module can produce an Allow from a rejection.
 
 use std::fmt;
+use std::sync::Arc;
+
+use crate::mtls::RegistryItem;
 
 /// A stable, snake_case reason code. It goes into the decision log line, the metrics and
 /// (for denies) nowhere the caller can see. Each module defines its own codes as constants,
@@ -119,22 +122,48 @@ pub struct JwtIdentity {
 }
 
 /// What a client certificate, checked against the registry, says about its caller. Built
-/// only by `mtls::MtlsVerifier` after the certificate and the registry item passed.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// only by `mtls::MtlsVerifier` after the certificate and the registry item passed. The item
+/// is the verifier's cached one, shared rather than copied: a warm decision makes no copy of
+/// the client's names, tenant or scopes.
+#[derive(Clone, Debug, PartialEq)]
 pub struct MtlsIdentity {
-    pub client_id: String,
-    /// The serial in the canonical form (see `mtls::serial`).
-    pub serial: String,
-    pub tenant: Option<String>,
-    pub scopes: Vec<String>,
-    /// Routes granted to this client by its registry item (`METHOD /path` patterns).
-    pub routes: Vec<String>,
-    /// REST usage-plan API key value, returned as `usageIdentifierKey`.
-    pub usage_plan_key: Option<String>,
+    /// The registry item that allowed the certificate. Its `client_id` and `serial` are the
+    /// certificate's (the verifier checked them); tenant, scopes, routes and usage-plan key
+    /// are the client's.
+    pub item: Arc<RegistryItem>,
     /// URI subject alternative names of the certificate.
     pub uri_sans: Vec<String>,
     /// SHA-256 of the certificate's DER, for RFC 8705 token binding.
     pub cert_sha256: [u8; 32],
+}
+
+impl MtlsIdentity {
+    pub fn client_id(&self) -> &str {
+        &self.item.client_id
+    }
+
+    /// The serial in the canonical form (see `mtls::serial`).
+    pub fn serial(&self) -> &str {
+        &self.item.serial
+    }
+
+    pub fn tenant(&self) -> Option<&str> {
+        self.item.tenant.as_deref()
+    }
+
+    pub fn scopes(&self) -> &[String] {
+        &self.item.scopes
+    }
+
+    /// Routes granted to this client by its registry item (`METHOD /path` patterns).
+    pub fn routes(&self) -> &[String] {
+        &self.item.routes
+    }
+
+    /// REST usage-plan API key value, returned as `usageIdentifierKey`.
+    pub fn usage_plan_key(&self) -> Option<&str> {
+        self.item.usage_plan_key.as_deref()
+    }
 }
 
 /// Everything that was proven about the caller of one request.
@@ -149,7 +178,7 @@ impl Identity {
     /// verified, otherwise the JWT principal.
     pub fn principal(&self) -> Option<&str> {
         match (&self.mtls, &self.jwt) {
-            (Some(m), _) => Some(&m.client_id),
+            (Some(m), _) => Some(m.client_id()),
             (None, Some(j)) => Some(&j.principal),
             (None, None) => None,
         }

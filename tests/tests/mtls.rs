@@ -32,7 +32,10 @@ fn config(table: &str, extra: &[(&str, &str)]) -> Result<MtlsConfig, String> {
 type Outcome = Result<(String, String, Option<String>, Vec<String>), Rejection>;
 
 fn outcome(result: Result<MtlsIdentity, Rejection>) -> Outcome {
-    result.map(|id| (id.client_id, id.serial, id.tenant, id.scopes))
+    result.map(|id| {
+        let item = &*id.item;
+        (item.client_id.clone(), item.serial.clone(), item.tenant.clone(), item.scopes.clone())
+    })
 }
 
 fn allow(client_id: &str, serial: &str, tenant: Option<&str>, scopes: &[&str]) -> Outcome {

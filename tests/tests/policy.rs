@@ -53,7 +53,7 @@ fn rules_grant_routes_to_identities() {
     let mut spiffe = cert("ledger-7", Some("acme"), &[]);
     spiffe.uri_sans = vec!["spiffe://example.org/ledger".to_owned()];
     let mut spiffe_globex = spiffe.clone();
-    spiffe_globex.tenant = Some("globex".to_owned());
+    Arc::make_mut(&mut spiffe_globex.item).tenant = Some("globex".to_owned());
     let mut bound = jwt("u1", "refund-app", &[]);
     bound.cnf_x5t_s256 = Some("thumbprint-checked-by-the-pipeline".to_owned());
 
@@ -209,7 +209,7 @@ fn registry_item_routes_join_and_invalid_ones_are_ignored_and_logged() {
     let logs = authorizer_tests::logs::capture();
     let p = policy(POLICY);
     let mut item = cert("reports-svc", None, &["orders:write"]);
-    item.routes =
+    Arc::make_mut(&mut item.item).routes =
         vec!["GET /reports/{id}".into(), "GET reports".into(), "DELETE /reports*".into(), "GET /orders".into()];
     let caller = id_mtls(item);
     check(&p, "item route", &caller, ("GET", "/reports/1"), (true, ALLOWED, Some("registry:reports-svc")));

@@ -6,6 +6,8 @@
 
 mod policy_support;
 
+use std::sync::Arc;
+
 use policy_support::*;
 use shared::arn::ApiArn;
 use shared::decision::Identity;
@@ -51,7 +53,8 @@ fn identities() -> Vec<(&'static str, Identity)> {
     let mut spiffe = cert("ledger-7", Some("acme"), &["orders:write"]);
     spiffe.uri_sans = vec!["spiffe://example.org/ledger".to_owned()];
     let mut item = cert("reports-svc", None, &[]);
-    item.routes = vec!["GET /reports/{id}".into(), "* /health".into(), "DELETE /reports*".into()];
+    Arc::make_mut(&mut item.item).routes =
+        vec!["GET /reports/{id}".into(), "* /health".into(), "DELETE /reports*".into()];
     let mut bound = jwt("u1", "refund-app", &["orders:read"]);
     bound.cnf_x5t_s256 = Some("t".to_owned());
     vec![
@@ -190,7 +193,7 @@ fn long_routes_are_refused_or_dropped_never_shortened_into_a_wildcard() {
     assert_eq!(err, "p.toml:4:11: rule[0].routes[0]: route is longer than 300 characters: its ARN could exceed 512");
     // A registry item route that long is ignored like any invalid one.
     let mut item = cert("svc", None, &[]);
-    item.routes = vec![format!("GET {long}"), "GET /short".to_owned()];
+    Arc::make_mut(&mut item.item).routes = vec![format!("GET {long}"), "GET /short".to_owned()];
     let v = policy(POLICY).evaluate(&id_mtls(item), &request("GET", &long));
     assert_eq!((v.allowed, v.reason.code()), (false, "policy_route_not_granted"));
     // Hand-made grants too long for an ARN are left out of the statement, not shortened.

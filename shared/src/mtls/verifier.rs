@@ -90,16 +90,7 @@ impl MtlsVerifier {
             None if self.config.require_cert_pin => return Err(Rejection::unauthenticated(MTLS_CERT_NOT_PINNED)),
             _ => {}
         }
-        Ok(MtlsIdentity {
-            client_id: facts.client_id.clone(),
-            serial: facts.serial.hex.clone(),
-            tenant: item.tenant.clone(),
-            scopes: item.scopes.clone(),
-            routes: item.routes.clone(),
-            usage_plan_key: item.usage_plan_key.clone(),
-            uri_sans: facts.uri_sans.clone(),
-            cert_sha256: facts.cert_sha256,
-        })
+        Ok(MtlsIdentity { uri_sans: facts.uri_sans.clone(), cert_sha256: facts.cert_sha256, item })
     }
 
     /// The parsed certificate, from the cache keyed by the PEM's JSON literal as it arrived
@@ -224,16 +215,20 @@ mod tests {
         let verifier = MtlsVerifier::new(config("60"), Arc::new(MemoryRegistry::new([item()])));
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der);
         let expected = MtlsIdentity {
-            client_id: "billing".to_owned(),
-            serial: "1001".to_owned(),
-            tenant: Some("t1".to_owned()),
-            scopes: vec!["orders:read".to_owned()],
-            routes: vec!["GET /orders/*".to_owned()],
-            usage_plan_key: Some("plan-key".to_owned()),
+            item: Arc::new(item()),
             uri_sans: vec!["spiffe://example.org/client/billing".to_owned()],
             cert_sha256: <[u8; 32]>::try_from(digest.as_ref()).unwrap(),
         };
-        assert_eq!(verifier.verify(&cert, NOW).await, Ok(expected));
+        let identity = verifier.verify(&cert, NOW).await.unwrap();
+        assert_eq!(identity, expected);
+        assert_eq!(
+            (identity.client_id(), identity.serial(), identity.tenant(), identity.usage_plan_key()),
+            ("billing", "1001", Some("t1"), Some("plan-key"))
+        );
+        assert_eq!(
+            (identity.scopes(), identity.routes()),
+            (&["orders:read".to_owned()][..], &["GET /orders/*".to_owned()][..])
+        );
     }
 
     #[tokio::test]

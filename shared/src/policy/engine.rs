@@ -31,7 +31,7 @@ pub enum Mismatch {
 
 fn has_scope(id: &Identity, scope: &str) -> bool {
     id.jwt.as_ref().is_some_and(|j| j.scopes.iter().any(|s| s == scope))
-        || id.mtls.as_ref().is_some_and(|m| m.scopes.iter().any(|s| s == scope))
+        || id.mtls.as_ref().is_some_and(|m| m.scopes().iter().any(|s| s == scope))
 }
 
 /// Claim values compare as JSON, numbers by value (`3` equals `3.0`).
@@ -49,7 +49,7 @@ impl Principal {
     fn matches(&self, id: &Identity) -> bool {
         let (jwt, mtls) = (id.jwt.as_ref(), id.mtls.as_ref());
         match self {
-            Principal::MtlsClient(c) => mtls.is_some_and(|m| m.client_id == *c),
+            Principal::MtlsClient(c) => mtls.is_some_and(|m| m.client_id() == c),
             Principal::Uri(u) => mtls.is_some_and(|m| m.uri_sans.iter().any(|s| s == u)),
             Principal::JwtSub(s) => jwt.is_some_and(|j| j.subject.as_deref() == Some(s.as_str())),
             Principal::JwtClient(c) => jwt.is_some_and(|j| j.client_id.as_deref() == Some(c.as_str())),
@@ -88,7 +88,9 @@ impl Rule {
         if !self.groups.is_empty() && !jwt.is_some_and(|j| j.groups.iter().any(|g| self.groups.contains(g))) {
             return Err(Mismatch::Group);
         }
-        if !self.tenants.is_empty() && !mtls.and_then(|m| m.tenant.as_ref()).is_some_and(|t| self.tenants.contains(t)) {
+        if !self.tenants.is_empty()
+            && !mtls.and_then(MtlsIdentity::tenant).is_some_and(|t| self.tenants.iter().any(|x| x == t))
+        {
             return Err(Mismatch::Tenant);
         }
         let claim_fails = |(name, values): &(String, Vec<Value>)| {
@@ -106,11 +108,11 @@ impl Rule {
 /// and logged with the client id.
 pub fn item_grants(m: &MtlsIdentity) -> Vec<Grant> {
     let mut out = Vec::new();
-    for route in &m.routes {
+    for route in m.routes() {
         match parse_route(route.trim()) {
             Ok(r) => out.extend(r.grants()),
             Err(problem) => {
-                tracing::warn!(client_id = %m.client_id, %problem, "registry item route ignored: not a valid route pattern");
+                tracing::warn!(client_id = %m.client_id(), %problem, "registry item route ignored: not a valid route pattern");
             }
         }
     }
@@ -126,8 +128,8 @@ fn caller_filter(id: &Identity) -> Filter {
         f.principals |= j.client_id.as_deref().map_or(0, |c| bit(TAG_CLIENT, c));
     }
     if let Some(m) = &id.mtls {
-        f.scopes |= m.scopes.iter().fold(0, |acc, s| acc | bit(TAG_SCOPE, s));
-        f.principals |= bit(TAG_MTLS, &m.client_id);
+        f.scopes |= m.scopes().iter().fold(0, |acc, s| acc | bit(TAG_SCOPE, s));
+        f.principals |= bit(TAG_MTLS, m.client_id());
         f.principals |= m.uri_sans.iter().fold(0, |acc, u| acc | bit(TAG_URI, u));
     }
     f
@@ -174,10 +176,10 @@ pub fn evaluate(c: &Compiled, id: &Identity, req: &AuthRequest) -> Evaluation {
             .map(|e| e.grant.clone()),
     );
     let mut rule = rule.map(str::to_owned);
-    if let Some(m) = id.mtls.as_ref().filter(|m| !m.routes.is_empty()) {
+    if let Some(m) = id.mtls.as_ref().filter(|m| !m.routes().is_empty()) {
         let extra = item_grants(m);
         if rule.is_none() && extra.iter().any(|g| grant_matches(g, method, path)) {
-            rule = Some(format!("registry:{}", m.client_id));
+            rule = Some(format!("registry:{}", m.client_id()));
         }
         if !extra.is_empty() {
             grants.extend(extra);

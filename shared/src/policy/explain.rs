@@ -78,7 +78,7 @@ pub fn describe(rule: &Rule, m: Mismatch, id: &Identity) -> String {
         Mismatch::AnyScope => format!("any_scopes: has none of {}", rule.any_scopes.join(", ")),
         Mismatch::Group => format!("groups: in none of {}", rule.groups.join(", ")),
         Mismatch::Tenant => {
-            let tenant = id.mtls.as_ref().and_then(|m| m.tenant.as_deref()).unwrap_or("(none)");
+            let tenant = id.mtls.as_ref().and_then(|m| m.tenant()).unwrap_or("(none)");
             format!("tenants: tenant {tenant:?} is not one of {}", rule.tenants.join(", "))
         }
         Mismatch::Claim(i) => {
@@ -113,7 +113,7 @@ pub fn explain(c: &Compiled, file: &str, id: &Identity, req: &AuthRequest) -> Ex
     let item_routes = id
         .mtls
         .iter()
-        .flat_map(|m| m.routes.iter())
+        .flat_map(|m| m.routes().iter())
         .map(|route| ItemRouteReport {
             route: route.clone(),
             valid: parse_route(route.trim()).map(|r| r.grants().iter().any(|g| grant_matches(g, method, path))),

@@ -9,6 +9,7 @@ use serde_json::Value;
 use shared::arn::ApiArn;
 use shared::authorizer::{Authorizer, Settings, Verdict};
 use shared::decision::{Identity, JwtIdentity, MtlsIdentity, Outcome};
+use shared::mtls::RegistryItem;
 use shared::policy::Policy;
 use shared::request::{AuthRequest, EventShape};
 use shared::telemetry::NullSink;
@@ -83,13 +84,12 @@ pub fn jwt(sub: &str, client: &str, scopes: &[&str]) -> JwtIdentity {
 
 /// A verified client certificate identity with its registry item's tenant and scopes.
 pub fn cert(client_id: &str, tenant: Option<&str>, scopes: &[&str]) -> MtlsIdentity {
-    MtlsIdentity {
-        client_id: client_id.to_owned(),
-        serial: "01".to_owned(),
+    let item = RegistryItem {
         tenant: tenant.map(str::to_owned),
         scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-        ..MtlsIdentity::default()
-    }
+        ..RegistryItem::active(client_id, "01", 0, 0)
+    };
+    MtlsIdentity { item: Arc::new(item), uri_sans: Vec::new(), cert_sha256: [0; 32] }
 }
 
 pub fn id_jwt(j: JwtIdentity) -> Identity {
