@@ -74,14 +74,7 @@ fn caller(client: &str, scopes: &[&str]) -> Identity {
 fn request(method: &str, path: &str) -> Res<AuthRequest> {
     let arn = format!("arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/{method}{path}");
     let arn = ApiArn::parse(&arn).ok_or_else(|| format!("bench ARN {arn:?} does not parse"))?;
-    Ok(AuthRequest {
-        shape: EventShape::RestRequest,
-        method: method.to_owned(),
-        path: path.to_owned(),
-        arn,
-        token: None,
-        client_cert: None,
-    })
+    Ok(AuthRequest { shape: EventShape::RestRequest, arn, route: None, token: None, client_cert: None })
 }
 
 /// One evaluation. Never inlined, so a profiler can single it out

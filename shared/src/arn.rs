@@ -11,21 +11,21 @@ use crate::decision::Reason;
 
 pub const ARN_MALFORMED: Reason = Reason::new("arn_malformed");
 
-/// The parts of an `execute-api` method or route ARN. The prefix every policy resource shares
-/// (`arn:{partition}:execute-api:{region}:{account}:{api_id}/{stage}/`) is kept as one string,
-/// its parts as ranges into it.
+/// The parts of an `execute-api` method or route ARN: the ARN as it arrived, its parts as
+/// ranges into it (one string per request, not one per part). The prefix every policy
+/// resource shares (`arn:{partition}:execute-api:{region}:{account}:{api_id}/{stage}/`) is
+/// the part before the method.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiArn {
-    prefix: String,
+    arn: String,
     partition: Range<usize>,
     region: Range<usize>,
     account: Range<usize>,
     api_id: Range<usize>,
     stage: Range<usize>,
-    /// `GET`, `POST`, ... or `$default` for an HTTP API's default route.
-    pub method: String,
-    /// The resource path with its leading slash (`/orders/42`), `/` for the root.
-    pub path: String,
+    method: Range<usize>,
+    /// From the slash after the method to the end; empty when nothing follows the method.
+    path: Range<usize>,
 }
 
 fn is_token_byte(b: u8) -> bool {
@@ -87,25 +87,23 @@ impl ApiArn {
         if bytes.iter().enumerate().any(control) {
             return None;
         }
-        // Everything up to the method, its trailing slash included, is the prefix.
-        let prefix = arn.get(..range_in(arn, method).start)?;
-        let mut full_path = String::with_capacity(path.len() + 1);
-        full_path.push('/');
-        full_path.push_str(path);
+        // The path with its leading slash is the rest of the ARN after the method.
+        let method = range_in(arn, method);
+        let path = if path.is_empty() { method.end..method.end } else { method.end..arn.len() };
         Some(ApiArn {
             partition: range_in(arn, partition),
             region: range_in(arn, region),
             account: range_in(arn, account),
             api_id: range_in(arn, api_id),
             stage: range_in(arn, stage),
-            prefix: prefix.to_owned(),
-            method: method.to_owned(),
-            path: full_path,
+            method,
+            path,
+            arn: arn.to_owned(),
         })
     }
 
     fn part(&self, range: &Range<usize>) -> &str {
-        self.prefix.get(range.clone()).unwrap_or_default()
+        self.arn.get(range.clone()).unwrap_or_default()
     }
 
     pub fn partition(&self) -> &str {
@@ -128,16 +126,27 @@ impl ApiArn {
         self.part(&self.stage)
     }
 
+    /// `GET`, `POST`, ... or `$default` for an HTTP API's default route.
+    pub fn method(&self) -> &str {
+        self.part(&self.method)
+    }
+
+    /// The resource path with its leading slash (`/orders/42`), `/` for the root.
+    pub fn path(&self) -> &str {
+        if self.path.is_empty() { "/" } else { self.part(&self.path) }
+    }
+
     /// `arn:...:{api_id}/{stage}/`: every policy resource starts with this.
     pub fn stage_prefix(&self) -> &str {
-        &self.prefix
+        self.arn.get(..self.method.start).unwrap_or_default()
     }
 
     /// The ARN of one route of this API and stage: `method` is `GET`, `*`, ...; `path` starts
     /// with `/` and may hold the policy's own wildcards.
     pub fn route(&self, method: &str, path: &str) -> String {
-        let mut s = String::with_capacity(self.prefix.len() + method.len() + path.len());
-        s.push_str(&self.prefix);
+        let prefix = self.stage_prefix();
+        let mut s = String::with_capacity(prefix.len() + method.len() + path.len());
+        s.push_str(prefix);
         s.push_str(method);
         s.push_str(path);
         s
@@ -145,7 +154,7 @@ impl ApiArn {
 
     /// The ARN this request was for, rebuilt from its parts.
     pub fn this_route(&self) -> String {
-        self.route(&self.method, &self.path)
+        self.route(self.method(), self.path())
     }
 }
 
@@ -163,8 +172,7 @@ mod tests {
                 format!("arn:aws:execute-api:{}:{}:{}/{}/", a.region(), a.account(), a.api_id(), a.stage())
             );
         }
-        let got =
-            got.as_ref().map(|a| (a.region(), a.account(), a.api_id(), a.stage(), a.method.as_str(), a.path.as_str()));
+        let got = got.as_ref().map(|a| (a.region(), a.account(), a.api_id(), a.stage(), a.method(), a.path()));
         assert_eq!(got, expected, "{arn}");
     }
 
@@ -218,7 +226,7 @@ mod tests {
         // Control characters only: other non-ASCII is a path like any other.
         for path in ["a\u{a0}b", "é", "日本", "\u{100}"] {
             let arn = format!("arn:aws:execute-api:us-east-1:123456789012:api1/prod/GET/{path}");
-            assert_eq!(ApiArn::parse(&arn).map(|a| a.path), Some(format!("/{path}")), "{path}");
+            assert_eq!(ApiArn::parse(&arn).map(|a| a.path().to_owned()), Some(format!("/{path}")), "{path}");
         }
     }
 

@@ -264,8 +264,8 @@ impl Authorizer {
             shape: verdict.shape(),
             auth_method: verdict.identity.method(),
             principal: verdict.identity.principal(),
-            method: verdict.request.as_ref().map(|r| r.method.as_str()),
-            path: verdict.request.as_ref().map(|r| r.path.as_str()),
+            method: verdict.request.as_ref().map(AuthRequest::method),
+            path: verdict.request.as_ref().map(AuthRequest::path),
             outcome: verdict.outcome,
             reason: verdict.reason,
             rule: verdict.policy.as_ref().and_then(|p| p.rule.as_deref()),
@@ -319,23 +319,23 @@ fn context(verdict: &Verdict) -> Context {
     let id = &verdict.identity;
     ctx.str("auth_method", id.method());
     if let Some(p) = id.principal() {
-        ctx.str("principal", p);
+        ctx.str("principal", p.to_owned());
     }
     let mut scopes: Vec<&str> = Vec::new();
     if let Some(m) = &id.mtls {
-        ctx.str("client_id", m.client_id()).str("cert_serial", m.serial());
+        ctx.str("client_id", m.client_id().to_owned()).str("cert_serial", m.serial().to_owned());
         if let Some(t) = m.tenant() {
-            ctx.str("tenant", t);
+            ctx.str("tenant", t.to_owned());
         }
         scopes.extend(m.scopes().iter().map(String::as_str));
     }
     if let Some(j) = &id.jwt {
-        ctx.str("issuer", j.issuer.as_str());
+        ctx.str("issuer", j.issuer.clone());
         if let Some(sub) = &j.subject {
-            ctx.str("sub", sub.as_str());
+            ctx.str("sub", sub.clone());
         }
         if let (Some(c), None) = (&j.client_id, &id.mtls) {
-            ctx.str("client_id", c.as_str());
+            ctx.str("client_id", c.clone());
         }
         if !j.groups.is_empty() {
             ctx.str("groups", j.groups.join(","));
@@ -349,7 +349,7 @@ fn context(verdict: &Verdict) -> Context {
     }
     ctx.str("scopes", scopes.join(" "));
     if let Some(rule) = verdict.policy.as_ref().and_then(|p| p.rule.as_deref()) {
-        ctx.str("policy_rule", rule);
+        ctx.str("policy_rule", rule.to_owned());
     }
     ctx.str("decision", verdict.outcome.as_str());
     ctx.num("authorized_at", i64::try_from(verdict.at).unwrap_or(i64::MAX));
@@ -400,14 +400,7 @@ mod tests {
     fn verdict(outcome: Outcome, grants: &[(&str, &str)]) -> (AuthRequest, Verdict) {
         let arn = crate::arn::ApiArn::parse("arn:aws:execute-api:eu-west-1:123456789012:api1/prod/GET/orders/42")
             .unwrap_or_else(|| unreachable!());
-        let request = AuthRequest {
-            shape: EventShape::RestRequest,
-            method: "GET".into(),
-            path: "/orders/42".into(),
-            arn,
-            token: None,
-            client_cert: None,
-        };
+        let request = AuthRequest { shape: EventShape::RestRequest, arn, route: None, token: None, client_cert: None };
         let policy = PolicyVerdict {
             allowed: outcome == Outcome::Allow,
             grants: grants

@@ -45,14 +45,25 @@ pub struct AuthRequest {
     pub shape: EventShape,
     /// The `methodArn` (REST) or `routeArn` (HTTP API), parsed.
     pub arn: ApiArn,
-    /// Upper-case HTTP method, or `None` for TOKEN events (which do not carry one beyond
-    /// the ARN; the ARN's method is used then).
-    pub method: String,
-    /// The request path relative to the stage (`/orders/42`), or the ARN's resource path.
-    pub path: String,
+    /// The upper-case method and the path relative to the stage of a request whose ARN does
+    /// not name them (an HTTP API's `$default` route), from the request itself; `None` when
+    /// the ARN names them. See [`AuthRequest::method`] and [`AuthRequest::path`].
+    pub route: Option<(String, String)>,
     /// The bearer token without its scheme. Never log it.
     pub token: Option<String>,
     pub client_cert: Option<ClientCert>,
+}
+
+impl AuthRequest {
+    /// The request's upper-case HTTP method.
+    pub fn method(&self) -> &str {
+        self.route.as_ref().map_or_else(|| self.arn.method(), |(method, _)| method)
+    }
+
+    /// The request path relative to the stage (`/orders/42`).
+    pub fn path(&self) -> &str {
+        self.route.as_ref().map_or_else(|| self.arn.path(), |(_, path)| path)
+    }
 }
 
 /// `clientCertPem` as it arrived: the JSON string literal, escapes and quotes included. The

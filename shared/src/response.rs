@@ -7,6 +7,8 @@
 //! key by key on every decision. The JSON is the same as the library's (the replay fixtures
 //! compare it); field names follow API Gateway's documentation.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
@@ -17,11 +19,12 @@ pub const POLICY_VERSION: &str = "2012-10-17";
 pub const INVOKE_ACTION: &str = "execute-api:Invoke";
 
 /// One authorizer context value: API Gateway accepts strings, numbers and booleans only
-/// (it rejects objects, arrays and null), so nothing else can be put in.
+/// (it rejects objects, arrays and null), so nothing else can be put in. Strings fixed in
+/// the code (`auth_method`, `decision`) are borrowed, not copied.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ContextValue {
-    Str(String),
+    Str(Cow<'static, str>),
     Num(i64),
     Bool(bool),
 }
@@ -44,7 +47,7 @@ impl Context {
         self
     }
 
-    pub fn str(&mut self, key: &'static str, value: impl Into<String>) -> &mut Self {
+    pub fn str(&mut self, key: &'static str, value: impl Into<Cow<'static, str>>) -> &mut Self {
         self.set(key, ContextValue::Str(value.into()))
     }
 

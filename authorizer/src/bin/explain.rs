@@ -46,7 +46,13 @@ fn print_verdict(verdict: &Verdict, policy: &shared::policy::Policy) {
         println!("decision: {} ({})", verdict.outcome.as_str(), verdict.reason);
         return;
     };
-    println!("request:  {} {} {} ({})", request.shape.as_str(), request.method, request.path, request.arn.this_route());
+    println!(
+        "request:  {} {} {} ({})",
+        request.shape.as_str(),
+        request.method(),
+        request.path(),
+        request.arn.this_route()
+    );
     match verdict.identity.principal() {
         Some(principal) => println!("caller:   {principal} ({})", verdict.identity.method()),
         None => println!("caller:   not authenticated"),

@@ -306,7 +306,7 @@ pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Re
                 None | Some("") => None,
                 Some(raw) => Some(bearer_token_str(raw)?),
             };
-            Ok(AuthRequest { shape, method: arn.method.clone(), path: arn.path.clone(), arn, token, client_cert: None })
+            Ok(AuthRequest { shape, arn, route: None, token, client_cert: None })
         }
         EventShape::RestRequest => {
             let context = request_context.ok_or(EVENT_MALFORMED)?;
@@ -319,7 +319,7 @@ pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Re
             }
             let token = token_from(&headers)?;
             let client_cert = context.identity.flatten().map(Cert::into_client_cert);
-            Ok(AuthRequest { shape, method: arn.method.clone(), path: arn.path.clone(), arn, token, client_cert })
+            Ok(AuthRequest { shape, arn, route: None, token, client_cert })
         }
         EventShape::HttpV2 => {
             let context = request_context.filter(|_| !headers.null).ok_or(EVENT_MALFORMED)?;
@@ -329,9 +329,9 @@ pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Re
             let arn = parse_arn(text(&e.route_arn))?;
             check_total(&headers)?;
             let token = token_from(&headers)?;
-            let (method, path) = route_of(&arn, http_method, text(&http.path).or(text(&e.raw_path)));
+            let route = route_of(&arn, http_method, text(&http.path).or(text(&e.raw_path)));
             let client_cert = context.authentication.flatten().map(Cert::into_client_cert);
-            Ok(AuthRequest { shape, arn, method, path, token, client_cert })
+            Ok(AuthRequest { shape, arn, route, token, client_cert })
         }
     }
 }

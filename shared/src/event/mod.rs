@@ -95,10 +95,11 @@ fn parse_arn(arn: Option<&str>) -> Result<ApiArn, Reason> {
 }
 
 /// The `$default` route's ARN names no method or path: they come from the request itself
-/// (`requestContext.http`, or `rawPath`), with the stage prefix taken off the path.
-fn route_of(arn: &ApiArn, http_method: &str, raw_path: Option<&str>) -> (String, String) {
-    if arn.method != "$default" {
-        return (arn.method.clone(), arn.path.clone());
+/// (`requestContext.http`, or `rawPath`), with the stage prefix taken off the path. `None`
+/// for any other route, whose ARN names both.
+fn route_of(arn: &ApiArn, http_method: &str, raw_path: Option<&str>) -> Option<(String, String)> {
+    if arn.method() != "$default" {
+        return None;
     }
     let raw = raw_path.unwrap_or("/");
     let path = raw
@@ -106,7 +107,7 @@ fn route_of(arn: &ApiArn, http_method: &str, raw_path: Option<&str>) -> (String,
         .and_then(|p| p.strip_prefix(arn.stage()))
         .and_then(|p| p.strip_prefix('/'))
         .map_or_else(|| raw.to_owned(), |p| format!("/{p}"));
-    (http_method.to_ascii_uppercase(), path)
+    Some((http_method.to_ascii_uppercase(), path))
 }
 
 /// `Bearer <token68>` (scheme case-insensitive, RFC 9110 §11.1) to the token. A value that

@@ -46,14 +46,7 @@ fn parse_token_event(event: &str) -> Result<AuthRequest, Reason> {
         None | Some("") => None,
         Some(raw) => Some(bearer_token(raw.as_bytes())?),
     };
-    Ok(AuthRequest {
-        shape: EventShape::RestToken,
-        method: arn.method.clone(),
-        path: arn.path.clone(),
-        arn,
-        token,
-        client_cert: None,
-    })
+    Ok(AuthRequest { shape: EventShape::RestToken, arn, route: None, token, client_cert: None })
 }
 
 fn parse_rest_request(event: &str, config: &EventConfig) -> Result<AuthRequest, Reason> {
@@ -67,14 +60,7 @@ fn parse_rest_request(event: &str, config: &EventConfig) -> Result<AuthRequest, 
     }
     let token = token_from_headers(&e.headers, config)?;
     let client_cert = e.request_context.identity.and_then(|i| i.client_cert).map(|c| client_cert!(c));
-    Ok(AuthRequest {
-        shape: EventShape::RestRequest,
-        method: arn.method.clone(),
-        path: arn.path.clone(),
-        arn,
-        token,
-        client_cert,
-    })
+    Ok(AuthRequest { shape: EventShape::RestRequest, arn, route: None, token, client_cert })
 }
 
 fn parse_http_v2(event: &str, config: &EventConfig) -> Result<AuthRequest, Reason> {
@@ -83,9 +69,9 @@ fn parse_http_v2(event: &str, config: &EventConfig) -> Result<AuthRequest, Reaso
     check_headers(&e.headers)?;
     let token = token_from_headers(&e.headers, config)?;
     let http = &e.request_context.http;
-    let (method, path) = route_of(&arn, http.method.as_str(), http.path.as_deref().or(e.raw_path.as_deref()));
+    let route = route_of(&arn, http.method.as_str(), http.path.as_deref().or(e.raw_path.as_deref()));
     let client_cert = e.request_context.authentication.and_then(|a| a.client_cert).map(|c| client_cert!(c));
-    Ok(AuthRequest { shape: EventShape::HttpV2, arn, method, path, token, client_cert })
+    Ok(AuthRequest { shape: EventShape::HttpV2, arn, route, token, client_cert })
 }
 
 /// Refuses header sets over API Gateway's 10 KiB of values. (Values that are not visible

@@ -152,7 +152,7 @@ pub struct Evaluation {
 }
 
 pub fn evaluate(c: &Compiled, id: &Identity, req: &AuthRequest) -> Evaluation {
-    let (method, path) = (req.method.as_str(), req.path.as_str());
+    let (method, path) = (req.method(), req.path());
     let entry = |g: u32| usize::try_from(g).ok().and_then(|i| c.grants.get(i));
     let mut set: Vec<u32> = Vec::with_capacity(32);
     let mut rule: Option<&str> = None;

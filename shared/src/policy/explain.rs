@@ -92,7 +92,7 @@ pub fn describe(rule: &Rule, m: Mismatch, id: &Identity) -> String {
 }
 
 pub fn explain(c: &Compiled, file: &str, id: &Identity, req: &AuthRequest) -> Explanation {
-    let (method, path) = (req.method.as_str(), req.path.as_str());
+    let (method, path) = (req.method(), req.path());
     let evaluation = evaluate(c, id, req);
     let rules = c
         .rules

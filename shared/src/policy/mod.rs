@@ -184,7 +184,7 @@ pub fn resource_arns(arn: &ApiArn, grants: &[Grant]) -> Vec<String> {
     let grants = limits::normalise(grants);
     let request = grants
         .iter()
-        .any(|g| matcher::grant_matches(g, &arn.method, &arn.path))
-        .then_some((arn.method.as_str(), arn.path.as_str()));
+        .any(|g| matcher::grant_matches(g, arn.method(), arn.path()))
+        .then_some((arn.method(), arn.path()));
     limits::fit(limits::prefix_len(arn), grants, request).grants.iter().map(|g| arn.route(&g.method, &g.path)).collect()
 }

@@ -111,7 +111,7 @@ pub fn request(method: &str, path: &str) -> AuthRequest {
 
 pub fn request_shaped(shape: EventShape, method: &str, path: &str) -> AuthRequest {
     let arn = ApiArn::parse(&format!("{PREFIX}{method}{path}")).unwrap_or_else(|| panic!("bad route {method} {path}"));
-    AuthRequest { shape, method: method.to_owned(), path: arn.path.clone(), arn, token: None, client_cert: None }
+    AuthRequest { shape, arn, route: None, token: None, client_cert: None }
 }
 
 /// The pipeline's own response (statements built by `Authorizer::respond`) for what the
