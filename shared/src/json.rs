@@ -47,9 +47,7 @@ const SHORT: usize = 64;
 
 /// Where the next `"`, `\` or control character is, from `from` on. Most strings in an event
 /// are short: the first [`SHORT`] bytes are scanned eight at a time (reading on past the
-/// string's end, inside the input). Past that, `memchr` (SIMD) finds the quote or backslash
-/// and one branch-free pass, which the compiler vectorises, looks for control characters
-/// before it.
+/// string's end, inside the input). Past that, [`next_special_long`].
 fn next_special(bytes: &[u8], from: usize) -> Option<usize> {
     let rest = bytes.get(from..)?;
     let mut at = 0;
@@ -66,13 +64,21 @@ fn next_special(bytes: &[u8], from: usize) -> Option<usize> {
         }
         at += 8;
     }
-    let long = rest.get(SHORT..)?;
+    next_special_long(bytes, from + SHORT)
+}
+
+/// [`next_special`] for the rest of a string that is long, or that holds escapes (a
+/// certificate's lines are 64 characters between `\n` escapes): `memchr` (SIMD) finds the
+/// quote or backslash and one branch-free pass, which the compiler vectorises, looks for
+/// control characters before it.
+fn next_special_long(bytes: &[u8], from: usize) -> Option<usize> {
+    let long = bytes.get(from..)?;
     let stop = memchr::memchr2(b'"', b'\\', long)?;
     let span = long.get(..stop)?;
     if span.iter().fold(false, |control, &b| control | (b < 0x20)) {
-        return span.iter().position(|&b| b < 0x20).map(|i| from + SHORT + i);
+        return span.iter().position(|&b| b < 0x20).map(|i| from + i);
     }
-    Some(from + SHORT + stop)
+    Some(from + stop)
 }
 
 fn hex(b: u8) -> Option<u16> {
@@ -196,7 +202,7 @@ impl<'a> Reader<'a> {
                 }
                 _ => return Err(Invalid),
             }
-            let end = next_special(self.bytes(), self.pos).ok_or(Invalid)?;
+            let end = next_special_long(self.bytes(), self.pos).ok_or(Invalid)?;
             out.push_str(self.text.get(self.pos..end).ok_or(Invalid)?);
             self.pos = end;
         }
@@ -270,8 +276,8 @@ impl<'a> Reader<'a> {
     /// Walks a string without decoding it; `paired` also requires `\u` surrogates in pairs.
     fn walk_string(&mut self, paired: bool) -> Result<()> {
         self.expect(b'"')?;
+        let mut at = next_special(self.bytes(), self.pos).ok_or(Invalid)?;
         loop {
-            let at = next_special(self.bytes(), self.pos).ok_or(Invalid)?;
             self.pos = at + 1;
             match self.at(at) {
                 Some(b'"') => return Ok(()),
@@ -289,6 +295,7 @@ impl<'a> Reader<'a> {
                 },
                 _ => return Err(Invalid),
             }
+            at = next_special_long(self.bytes(), self.pos).ok_or(Invalid)?;
         }
     }
 
@@ -672,6 +679,10 @@ mod tests {
                     let control = format!("\"{}\u{1f}{}\"", "a".repeat(at), "b".repeat(len - at));
                     assert_eq!(decoded(&control), None);
                     assert!(!skips(&control));
+                    // After an escape, the rest of the string is scanned by the long path.
+                    let escaped = format!("\"{special}{}\u{1f}{}\"", "a".repeat(at), "b".repeat(len - at));
+                    assert_eq!(decoded(&escaped), None, "{escaped:?}");
+                    assert!(!skips(&escaped), "{escaped:?}");
                 }
             }
         }
