@@ -4,6 +4,7 @@
 //! silently grants a route another rule names.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use toml::Spanned;
 
@@ -40,7 +41,8 @@ pub enum Principal {
 /// One compiled rule.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
-    pub name: String,
+    /// Shared with every verdict it allows (`PolicyVerdict::rule`).
+    pub name: Arc<str>,
     /// The line of its `name` in the file.
     pub line: usize,
     pub auth: Auth,
@@ -277,7 +279,7 @@ fn compile_rule(src: &Source<'_>, i: usize, raw: &RawRule) -> Result<Parsed, Pol
     }
 
     let mut rule = Rule {
-        name: name.clone(),
+        name: Arc::from(name.as_str()),
         line: src.line_of(&raw.name.span()),
         auth,
         principals,
@@ -339,7 +341,7 @@ fn check_widening(src: &Source<'_>, parsed: &[Parsed]) -> Result<(), PolicyError
 /// Validates and compiles a parsed file.
 pub fn compile(src: &Source<'_>, raw: &RawFile) -> Result<Compiled, PolicyError> {
     let mut parsed = Vec::with_capacity(raw.rule.len());
-    let mut names: HashMap<String, usize> = HashMap::new();
+    let mut names: HashMap<Arc<str>, usize> = HashMap::new();
     for (i, r) in raw.rule.iter().enumerate() {
         let p = compile_rule(src, i, r.get_ref())?;
         let line = p.rule.line;

@@ -1,6 +1,8 @@
 //! Evaluation: which rules apply to an identity, the grants they add up to, and whether the
 //! request's own route is among them.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::compile::{Auth, Compiled, Filter, Principal, Rule, TAG_CLIENT, TAG_MTLS, TAG_SCOPE, TAG_SUB, TAG_URI, bit};
@@ -155,7 +157,7 @@ pub fn evaluate(c: &Compiled, id: &Identity, req: &AuthRequest) -> Evaluation {
     let (method, path) = (req.method(), req.path());
     let entry = |g: u32| usize::try_from(g).ok().and_then(|i| c.grants.get(i));
     let mut set: Vec<u32> = Vec::with_capacity(32);
-    let mut rule: Option<&str> = None;
+    let mut rule: Option<&Arc<str>> = None;
     let caller = caller_filter(id);
     for r in &c.rules {
         if !caller.may_meet(&r.filter) || r.admits(id).is_err() {
@@ -175,11 +177,11 @@ pub fn evaluate(c: &Compiled, id: &Identity, req: &AuthRequest) -> Evaluation {
             .filter(|e| !e.covered_by.iter().any(|o| set.binary_search(o).is_ok()))
             .map(|e| e.grant.clone()),
     );
-    let mut rule = rule.map(str::to_owned);
+    let mut rule = rule.cloned();
     if let Some(m) = id.mtls.as_ref().filter(|m| !m.routes().is_empty()) {
         let extra = item_grants(m);
         if rule.is_none() && extra.iter().any(|g| grant_matches(g, method, path)) {
-            rule = Some(format!("registry:{}", m.client_id()));
+            rule = Some(Arc::from(format!("registry:{}", m.client_id())));
         }
         if !extra.is_empty() {
             grants.extend(extra);

@@ -98,7 +98,7 @@ pub fn explain(c: &Compiled, file: &str, id: &Identity, req: &AuthRequest) -> Ex
         .rules
         .iter()
         .map(|r| RuleReport {
-            name: r.name.clone(),
+            name: r.name.to_string(),
             line: r.line,
             applies: r.admits(id).map_err(|m| describe(r, m, id)),
             grants_request: r.grants.iter().any(|&g| {

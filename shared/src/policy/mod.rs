@@ -100,7 +100,7 @@ pub struct PolicyVerdict {
     pub grants: Vec<Grant>,
     /// The rule that allowed the request (the first in file order that grants its route;
     /// `registry:<client_id>` for a registry item route), or `None`.
-    pub rule: Option<String>,
+    pub rule: Option<Arc<str>>,
     pub reason: Reason,
 }
 
@@ -153,7 +153,7 @@ impl Policy {
 
     /// The rule names, in file order.
     pub fn rule_names(&self) -> impl Iterator<Item = &str> {
-        self.compiled.rules.iter().map(|r| r.name.as_str())
+        self.compiled.rules.iter().map(|r| &*r.name)
     }
 
     /// The JWT claims any rule's `claims` condition tests, each once.
