@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::Effort;
 use crate::callgrind::Counts;
-use crate::inproc::Case;
+use crate::inproc::{BATCH, Case};
 use crate::policy::{self, PolicyCase};
 use crate::registry::RegistryRun;
 use crate::runtime::{Cold, Warm};
@@ -121,7 +121,7 @@ impl Report {
                 shown: r.map_or("-".to_owned(), |r| format!("{r:.2}×")),
             }
         };
-        let mtls = self.inproc.iter().find(|c| c.raw.is_none()).map(|c| c.handler.per_sec());
+        let mtls = self.inproc.iter().find(|c| c.raw.is_none()).map(Case::per_core);
         let mut targets = vec![ratio("JWT RS256"), ratio("JWT ES256")];
         if self.instructions.is_ok() {
             targets.extend([instructions("rs256", "JWT RS256"), instructions("es256", "JWT ES256")]);
@@ -201,7 +201,7 @@ impl Report {
                 c.name,
                 human_ns(c.handler.median_ns),
                 human_ns(c.handler.p99_ns),
-                human_rate(c.handler.per_sec()),
+                human_rate(c.per_core()),
                 c.raw.map_or("-".to_owned(), |r| human_ns(r.median_ns)),
                 human_ns(c.evaluate.median_ns),
                 c.ratio().map_or("-".to_owned(), |r| format!("{r:.2}×")),
@@ -223,7 +223,11 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "   per core = 1 / mean; evaluate = the decision alone, without log line, metric and response)"
+            "   evaluate = the decision alone, without log line, metric and response; per core = 1 / mean of the"
+        );
+        let _ = writeln!(
+            s,
+            "   timed calls for JWT, 1 / median of per-decision means over batches of {BATCH} untimed decisions for mTLS)"
         );
         for c in self.inproc.iter().filter_map(|c| c.lookups_per_decision.map(|l| (c.name, l))) {
             let _ = writeln!(s, "  {}: {:.4} registry lookups per decision", c.0, c.1);
