@@ -352,7 +352,7 @@ mod tests {
         let subscriber = subscriber(filter("info"), move || writer.clone());
         tracing::subscriber::with_default(subscriber, || {
             tracing::info!(target: "decision", request_id = "r-1", latency_us = 42u64, ok = true, "decision");
-            tracing::warn!(reason = "x\"y", "odd \"name\u{7f}" = 7u64, "registry lookup failed");
+            tracing::warn!(reason = "x\"y", "odd \"n\u{1}a\nm\u{e9}" = 7u64, "registry lookup failed");
             tracing::debug!("filtered out at info");
         });
         let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
@@ -367,7 +367,8 @@ mod tests {
         assert_eq!(lines[1]["level"], "WARN");
         assert_eq!(lines[1]["reason"], "x\"y");
         // A field name that is not an identifier is escaped like any string.
-        assert_eq!(lines[1]["odd \"name\u{7f}"], 7, "{text}");
+        assert_eq!(lines[1]["odd \"n\u{1}a\nm\u{e9}"], 7, "{text}");
+        assert!(text.contains(r#","odd \"n\u0001a\nmé":7"#), "{text}");
         assert!(lines[0]["timestamp"].as_str().unwrap().ends_with('Z'));
     }
 

@@ -212,6 +212,41 @@ mod tests {
         check_shape("", Err(EVENT_NOT_JSON));
     }
 
+    /// An HTTP API `$default` route: its ARN names neither method nor path, so both come from
+    /// the request (`requestContext.http`, else `rawPath`), stage prefix off; any other
+    /// route takes them from the ARN. Both decoders agree.
+    #[test]
+    fn default_routes_take_method_and_path_from_the_request() {
+        let arn = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod";
+        let event = |route: &str, http: &str, raw_path: &str| {
+            format!(
+                r#"{{"version":"2.0","type":"REQUEST","routeArn":"{arn}/{route}","rawPath":"{raw_path}",
+                "headers":{{}},"requestContext":{{"http":{http}}}}}"#
+            )
+        };
+        let cases = [
+            ("$default", r#"{"method":"get","path":"/prod/orders/42"}"#, "/ignored", Some(("GET", "/orders/42"))),
+            ("$default", r#"{"method":"POST"}"#, "/prod/payments", Some(("POST", "/payments"))),
+            ("$default", r#"{"method":"GET"}"#, "/other/x", Some(("GET", "/other/x"))),
+            ("GET/orders/42", r#"{"method":"POST","path":"/prod/elsewhere"}"#, "/prod/elsewhere", None),
+        ];
+        let config = EventConfig::default();
+        for (route, http, raw_path, from_request) in cases {
+            let event = event(route, http, raw_path);
+            let fast = parse_event(event.as_bytes(), &config);
+            assert_eq!(fast, reference::parse_event(event.as_bytes(), &config), "{event}");
+            let request = fast.unwrap_or_else(|r| panic!("{event}: {r}"));
+            let expected = from_request.map(|(m, p)| (m.to_owned(), p.to_owned()));
+            assert_eq!(request.route, expected, "{event}");
+            let (method, path) = from_request.unwrap_or(("GET", "/orders/42"));
+            assert_eq!((request.method(), request.path()), (method, path), "{event}");
+            assert_eq!(
+                request.arn.this_route(),
+                format!("{arn}/{}", if from_request.is_some() { "$default/" } else { route })
+            );
+        }
+    }
+
     #[test]
     fn non_utf8_and_oversize_events_are_refused() {
         assert_eq!(detect_shape(b"{\"type\":\"TOKEN\xff\"}"), Err(EVENT_NOT_UTF8));
