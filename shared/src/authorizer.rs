@@ -18,7 +18,7 @@ use crate::jwt::{JwtConfig, JwtInitError, JwtVerifier, KeptClaims};
 use crate::mtls::{ClientRegistry, MtlsConfig, MtlsVerifier};
 use crate::policy::{Policy, PolicyVerdict};
 use crate::request::{AuthRequest, EventShape};
-use crate::response::{AuthorizerResponse, Context, ResponseParts, Statement, render};
+use crate::response::{AuthorizerResponse, Context, ResponseParts, Statement, Text, render};
 use crate::telemetry::{DecisionRecord, MetricsSink, emf_line, log_decision};
 
 pub const NO_CREDENTIALS: Reason = Reason::new("no_credentials");
@@ -228,14 +228,16 @@ impl Authorizer {
             return Err(Unauthorized);
         };
         let statements = statements(request, verdict);
-        let principal = verdict.identity.principal().unwrap_or("unknown");
+        // One copy of the principal, shared by `principalId` and the context.
+        let principal: Option<Arc<str>> = verdict.identity.principal().map(Arc::from);
+        let context = context(verdict, principal.as_ref());
         Ok(render(ResponseParts {
             shape: request.shape,
             simple: self.settings.simple_responses,
             allowed: verdict.outcome == Outcome::Allow,
-            principal,
+            principal: principal.map_or(Text::Static("unknown"), Text::Shared),
             statements,
-            context: context(verdict),
+            context,
             usage_identifier_key: if verdict.outcome == Outcome::Allow {
                 verdict.identity.mtls.as_ref().and_then(MtlsIdentity::usage_plan_key)
             } else {
@@ -313,17 +315,23 @@ fn statements(request: &AuthRequest, verdict: &Verdict) -> Vec<Statement> {
     }
 }
 
-/// The authorizer context the backend reads (`$context.authorizer.<key>`).
-fn context(verdict: &Verdict) -> Context {
+/// The authorizer context the backend reads (`$context.authorizer.<key>`); `principal` is
+/// `verdict.identity.principal()`, already copied once for the response.
+fn context(verdict: &Verdict, principal: Option<&Arc<str>>) -> Context {
     let mut ctx = Context::new();
     let id = &verdict.identity;
     ctx.str("auth_method", id.method());
-    if let Some(p) = id.principal() {
-        ctx.str("principal", p.to_owned());
+    if let Some(p) = principal {
+        ctx.str("principal", Arc::clone(p));
     }
     let mut scopes: Vec<&str> = Vec::new();
     if let Some(m) = &id.mtls {
-        ctx.str("client_id", m.client_id().to_owned()).str("cert_serial", m.serial().to_owned());
+        // A certificate's client_id is the principal.
+        let client_id = match principal {
+            Some(p) if **p == *m.client_id() => Text::Shared(Arc::clone(p)),
+            _ => Text::Owned(m.client_id().to_owned()),
+        };
+        ctx.str("client_id", client_id).str("cert_serial", m.serial().to_owned());
         if let Some(t) = m.tenant() {
             ctx.str("tenant", t.to_owned());
         }

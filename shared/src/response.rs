@@ -7,7 +7,7 @@
 //! key by key on every decision. The JSON is the same as the library's (the replay fixtures
 //! compare it); field names follow API Gateway's documentation.
 
-use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -18,13 +18,65 @@ use crate::request::EventShape;
 pub const POLICY_VERSION: &str = "2012-10-17";
 pub const INVOKE_ACTION: &str = "execute-api:Invoke";
 
+/// A string of the response: borrowed when fixed in the code (`auth_method`, `decision`),
+/// shared when the response names it more than once (the principal is `principalId`,
+/// `principal` and, for a client certificate, `client_id`), else owned. Compares and
+/// serializes as the string it holds.
+#[derive(Clone, Debug)]
+pub enum Text {
+    Static(&'static str),
+    Shared(Arc<str>),
+    Owned(String),
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Text::Static(s) => s,
+            Text::Shared(s) => s,
+            Text::Owned(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self)
+    }
+}
+
+impl From<&'static str> for Text {
+    fn from(s: &'static str) -> Self {
+        Text::Static(s)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Text::Owned(s)
+    }
+}
+
+impl From<Arc<str>> for Text {
+    fn from(s: Arc<str>) -> Self {
+        Text::Shared(s)
+    }
+}
+
 /// One authorizer context value: API Gateway accepts strings, numbers and booleans only
-/// (it rejects objects, arrays and null), so nothing else can be put in. Strings fixed in
-/// the code (`auth_method`, `decision`) are borrowed, not copied.
+/// (it rejects objects, arrays and null), so nothing else can be put in.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ContextValue {
-    Str(Cow<'static, str>),
+    Str(Text),
     Num(i64),
     Bool(bool),
 }
@@ -47,7 +99,7 @@ impl Context {
         self
     }
 
-    pub fn str(&mut self, key: &'static str, value: impl Into<Cow<'static, str>>) -> &mut Self {
+    pub fn str(&mut self, key: &'static str, value: impl Into<Text>) -> &mut Self {
         self.set(key, ContextValue::Str(value.into()))
     }
 
@@ -118,7 +170,7 @@ pub enum AuthorizerResponse {
     /// carries a usage key).
     #[serde(rename_all = "camelCase")]
     Policy {
-        principal_id: String,
+        principal_id: Text,
         policy_document: PolicyDocument,
         context: Context,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -144,7 +196,7 @@ pub struct ResponseParts<'a> {
     /// Whether this request is allowed (used by simple responses only: policies speak for
     /// themselves).
     pub allowed: bool,
-    pub principal: &'a str,
+    pub principal: Text,
     pub statements: Vec<Statement>,
     pub context: Context,
     pub usage_identifier_key: Option<&'a str>,
@@ -157,7 +209,7 @@ pub fn render(parts: ResponseParts<'_>) -> AuthorizerResponse {
             AuthorizerResponse::Simple { is_authorized: parts.allowed, context: parts.context }
         }
         shape => AuthorizerResponse::Policy {
-            principal_id: parts.principal.to_owned(),
+            principal_id: parts.principal,
             policy_document: PolicyDocument(parts.statements),
             context: parts.context,
             // Usage plans (API keys from the authorizer) exist for REST APIs only.
@@ -182,7 +234,7 @@ mod tests {
             shape,
             simple,
             allowed: true,
-            principal: "c1",
+            principal: "c1".into(),
             statements,
             context,
             usage_identifier_key: usage,
