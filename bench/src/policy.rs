@@ -71,7 +71,7 @@ fn caller(client: &str, scopes: &[&str]) -> Identity {
     }
 }
 
-fn request(method: &str, path: &str) -> Res<AuthRequest> {
+fn request(method: &str, path: &str) -> Res<AuthRequest<'static>> {
     let arn = format!("arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/{method}{path}");
     let arn = ApiArn::parse(&arn).ok_or_else(|| format!("bench ARN {arn:?} does not parse"))?;
     Ok(AuthRequest { shape: EventShape::RestRequest, arn, route: None, token: None, client_cert: None })
@@ -85,7 +85,7 @@ pub fn evaluate_once(policy: &Policy, identity: &Identity, request: &AuthRequest
 }
 
 /// One workload: (name, policy, caller, request, expected answer).
-pub type Workload = (&'static str, Policy, Identity, AuthRequest, bool);
+pub type Workload = (&'static str, Policy, Identity, AuthRequest<'static>, bool);
 
 /// The three workloads.
 pub fn workloads() -> Res<Vec<Workload>> {

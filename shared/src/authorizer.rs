@@ -89,11 +89,11 @@ pub enum InitError {
     RegistryMissing,
 }
 
-/// A whole decision, as a value: what the event was, who the caller proved to be, what they
-/// may call, and the outcome with its reason.
+/// A whole decision, as a value: what the event was (borrowed from it), who the caller
+/// proved to be, what they may call, and the outcome with its reason.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Verdict {
-    pub request: Option<AuthRequest>,
+pub struct Verdict<'a> {
+    pub request: Option<AuthRequest<'a>>,
     pub identity: Identity,
     pub outcome: Outcome,
     pub reason: Reason,
@@ -102,12 +102,12 @@ pub struct Verdict {
     pub at: u64,
 }
 
-impl Verdict {
-    fn unauthorized(request: Option<AuthRequest>, reason: Reason, at: u64) -> Self {
+impl<'a> Verdict<'a> {
+    fn unauthorized(request: Option<AuthRequest<'a>>, reason: Reason, at: u64) -> Self {
         Self { request, identity: Identity::default(), outcome: Outcome::Unauthorized, reason, policy: None, at }
     }
 
-    fn rejected(request: AuthRequest, identity: Identity, rejection: Rejection, at: u64) -> Self {
+    fn rejected(request: AuthRequest<'a>, identity: Identity, rejection: Rejection, at: u64) -> Self {
         let (outcome, reason) = (rejection.outcome(), rejection.reason);
         Self { request: Some(request), identity, outcome, reason, policy: None, at }
     }
@@ -179,7 +179,7 @@ impl Authorizer {
 
     /// Decides one event at `now` (Unix seconds). Pure apart from the checks' caches and the
     /// registry and JWKS lookups they make.
-    pub async fn evaluate(&self, event: &[u8], now: u64) -> Verdict {
+    pub async fn evaluate<'e>(&self, event: &'e [u8], now: u64) -> Verdict<'e> {
         let request = match parse_event(event, &self.settings.event) {
             Ok(r) => r,
             Err(reason) => return Verdict::unauthorized(None, reason, now),
@@ -405,7 +405,7 @@ mod tests {
         check_binding(identity(Some(""), false, Some(cert)), Err(TOKEN_BINDING_MISMATCH));
     }
 
-    fn verdict(outcome: Outcome, grants: &[(&str, &str)]) -> (AuthRequest, Verdict) {
+    fn verdict(outcome: Outcome, grants: &[(&str, &str)]) -> (AuthRequest<'static>, Verdict<'static>) {
         let arn = crate::arn::ApiArn::parse("arn:aws:execute-api:eu-west-1:123456789012:api1/prod/GET/orders/42")
             .unwrap_or_else(|| unreachable!());
         let request = AuthRequest { shape: EventShape::RestRequest, arn, route: None, token: None, client_cert: None };

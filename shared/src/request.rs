@@ -1,4 +1,8 @@
-//! The one internal request every event shape is normalised into.
+//! The one internal request every event shape is normalised into. Its token and certificate
+//! are borrowed from the event where the event holds them unescaped (a JWT and a PEM are
+//! hundreds of bytes, copied on every request otherwise).
+
+use std::borrow::Cow;
 
 use crate::arn::ApiArn;
 
@@ -31,17 +35,17 @@ impl EventShape {
 /// event the `aws_lambda_events` types refuse is refused) and drop them, and the verifier
 /// takes names and dates from the certificate itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ClientCert {
+pub struct ClientCert<'a> {
     /// `clientCertPem`. Never log it.
-    pub pem: PemText,
+    pub pem: PemText<'a>,
     /// `serialNumber` as API Gateway printed it (format undocumented: decimal, hex or
     /// colon-separated hex), cross-checked against the certificate's serial.
-    pub serial_number: String,
+    pub serial_number: Cow<'a, str>,
 }
 
 /// One authorizer invocation, whatever shape it arrived in.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuthRequest {
+pub struct AuthRequest<'a> {
     pub shape: EventShape,
     /// The `methodArn` (REST) or `routeArn` (HTTP API), parsed.
     pub arn: ApiArn,
@@ -50,11 +54,11 @@ pub struct AuthRequest {
     /// the ARN names them. See [`AuthRequest::method`] and [`AuthRequest::path`].
     pub route: Option<(String, String)>,
     /// The bearer token without its scheme. Never log it.
-    pub token: Option<String>,
-    pub client_cert: Option<ClientCert>,
+    pub token: Option<Cow<'a, str>>,
+    pub client_cert: Option<ClientCert<'a>>,
 }
 
-impl AuthRequest {
+impl AuthRequest<'_> {
     /// The request's upper-case HTTP method.
     pub fn method(&self) -> &str {
         self.route.as_ref().map_or_else(|| self.arn.method(), |(method, _)| method)
@@ -73,21 +77,22 @@ impl AuthRequest {
 /// Two values are equal when they decode to the same text, however each was escaped. `Debug`
 /// shows the length only: the certificate does not belong in logs or test output.
 #[derive(Clone)]
-pub struct PemText {
-    json: String,
+pub struct PemText<'a> {
+    json: Cow<'a, str>,
 }
 
 /// The empty string, as API Gateway would send a certificate object without a PEM.
-impl Default for PemText {
+impl Default for PemText<'_> {
     fn default() -> Self {
-        Self { json: "\"\"".to_owned() }
+        Self { json: Cow::Borrowed("\"\"") }
     }
 }
 
-impl PemText {
-    /// From a JSON string literal taken from the event (the caller checked it is one).
-    pub fn from_json_literal(literal: &str) -> Self {
-        Self { json: literal.to_owned() }
+impl<'a> PemText<'a> {
+    /// From a JSON string literal taken from the event (the caller checked it is one),
+    /// borrowed.
+    pub fn from_json_literal(literal: &'a str) -> Self {
+        Self { json: Cow::Borrowed(literal) }
     }
 
     /// The literal, as received: the cache key.
@@ -102,28 +107,28 @@ impl PemText {
     }
 }
 
-impl From<&str> for PemText {
+impl From<&str> for PemText<'_> {
     fn from(pem: &str) -> Self {
-        Self { json: serde_json::Value::from(pem).to_string() }
+        Self { json: Cow::Owned(serde_json::Value::from(pem).to_string()) }
     }
 }
 
-impl From<String> for PemText {
+impl From<String> for PemText<'_> {
     fn from(pem: String) -> Self {
         Self::from(pem.as_str())
     }
 }
 
-impl PartialEq for PemText {
+impl PartialEq for PemText<'_> {
     fn eq(&self, other: &Self) -> bool {
         // Two literals that do not decode are not the same certificate.
         self.json == other.json || matches!((self.decode(), other.decode()), (Some(a), Some(b)) if a == b)
     }
 }
 
-impl Eq for PemText {}
+impl Eq for PemText<'_> {}
 
-impl std::fmt::Debug for PemText {
+impl std::fmt::Debug for PemText<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PemText({} bytes as JSON)", self.json.len())
     }

@@ -202,8 +202,8 @@ pub struct IssuedCert {
 
 impl IssuedCert {
     /// The certificate as the pipeline hands it to the verifier, serial in colon hex.
-    pub fn client_cert(&self) -> ClientCert {
-        ClientCert { pem: self.pem.clone().into(), serial_number: self.serial_colon.clone() }
+    pub fn client_cert(&self) -> ClientCert<'static> {
+        ClientCert { pem: self.pem.clone().into(), serial_number: self.serial_colon.clone().into() }
     }
 
     /// The `clientCert` object of an API Gateway event (REST `identity.clientCert`, HTTP API

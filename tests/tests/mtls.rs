@@ -90,11 +90,11 @@ impl World {
     }
 }
 
-fn with_serial(cert: &IssuedCert, serial_number: &str) -> ClientCert {
-    ClientCert { serial_number: serial_number.to_owned(), ..cert.client_cert() }
+fn with_serial(cert: &IssuedCert, serial_number: &str) -> ClientCert<'static> {
+    ClientCert { serial_number: serial_number.to_owned().into(), ..cert.client_cert() }
 }
 
-fn with_pem(cert: &IssuedCert, pem: String) -> ClientCert {
+fn with_pem(cert: &IssuedCert, pem: String) -> ClientCert<'static> {
     ClientCert { pem: pem.into(), ..cert.client_cert() }
 }
 

@@ -284,7 +284,8 @@ async fn fixture_events_through_the_pipeline_with_events_policy_toml() {
         (token, "PUT", "/orders/7", Outcome::Deny, NOT_GRANTED, None),
     ];
     for (file, method, path, outcome, reason, rule) in cases {
-        let v = authorizer.evaluate(&event_for(file, method, path), REPLAY_NOW).await;
+        let event = event_for(file, method, path);
+        let v = authorizer.evaluate(&event, REPLAY_NOW).await;
         let got = (v.outcome, v.reason.code(), v.policy.as_ref().and_then(|p| p.rule.as_deref()));
         assert_eq!(got, (outcome, reason, rule), "{file} as {method} {path}");
     }
@@ -322,7 +323,8 @@ routes = ["DELETE /orders/{id}"]
     std::fs::remove_file(&policy).unwrap();
     let user = "http-v2/allow-jwt.json";
     for (method, outcome, rule) in [("GET", Outcome::Allow, Some("this-jti")), ("DELETE", Outcome::Deny, None)] {
-        let v = authorizer.evaluate(&event_for(user, method, "/orders/42"), REPLAY_NOW).await;
+        let event = event_for(user, method, "/orders/42");
+        let v = authorizer.evaluate(&event, REPLAY_NOW).await;
         assert_eq!((v.outcome, v.policy.as_ref().and_then(|p| p.rule.as_deref())), (outcome, rule), "{method}");
         // The identity carries the claims the policy names, and no others.
         let claims = v.identity.jwt.as_ref().map(|j| Value::Object(j.claims.clone()));

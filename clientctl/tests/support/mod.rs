@@ -274,13 +274,15 @@ impl Gate {
 
     /// The tenant and scopes the authorizer put in the identity, when it allowed.
     pub async fn grants(&self, pem: &str, now: u64) -> Option<(Option<String>, Vec<String>)> {
-        let verdict = self.authorizer.evaluate(&rest_event(pem), now).await;
+        let event = rest_event(pem);
+        let verdict = self.authorizer.evaluate(&event, now).await;
         verdict.identity.mtls.map(|id| (id.item.tenant.clone(), id.item.scopes.clone()))
     }
 
     /// The decision for a REST REQUEST event carrying `pem`, at `now`.
     pub async fn decide(&self, pem: &str, now: u64) -> Decision {
-        let verdict = self.authorizer.evaluate(&rest_event(pem), now).await;
+        let event = rest_event(pem);
+        let verdict = self.authorizer.evaluate(&event, now).await;
         match (verdict.outcome.as_str(), verdict.identity.mtls) {
             ("allow", Some(id)) => {
                 Decision::Allow { client_id: id.item.client_id.clone(), serial: id.item.serial.clone() }

@@ -38,10 +38,6 @@ fn text<'a>(t: &'a Member<'_>) -> Option<&'a str> {
     t.as_ref().and_then(|t| t.as_deref())
 }
 
-fn owned(t: Option<Text<'_>>) -> String {
-    t.map(Cow::into_owned).unwrap_or_default()
-}
-
 /// Reads a member once: a second member of the same name is refused, as serde refuses a
 /// repeated field.
 fn once<T>(slot: &mut Option<T>, value: Json<T>) -> Json<()> {
@@ -255,10 +251,10 @@ impl<'a> Cert<'a> {
         Ok((not_before, not_after))
     }
 
-    fn into_client_cert(self) -> ClientCert {
+    fn into_client_cert(self) -> ClientCert<'a> {
         ClientCert {
             pem: self.client_cert_pem.flatten().map_or_else(PemText::default, PemText::from_json_literal),
-            serial_number: owned(self.serial_number.flatten()),
+            serial_number: self.serial_number.flatten().unwrap_or_default(),
         }
     }
 }
@@ -282,7 +278,7 @@ impl<'a> Http<'a> {
 }
 
 /// Parses and normalises one authorizer event.
-pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Reason> {
+pub fn parse_event<'a>(event: &'a [u8], config: &EventConfig) -> Result<AuthRequest<'a>, Reason> {
     let json = checked_text(event)?;
     let mut reader = Reader::new(json);
     let e = match Event::read(&mut reader, &config.token_header).and_then(|e| reader.finish().map(|()| e)) {
@@ -302,10 +298,7 @@ pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Re
     match shape {
         EventShape::RestToken => {
             let arn = parse_arn(text(&e.method_arn))?;
-            let token = match text(&e.authorization_token) {
-                None | Some("") => None,
-                Some(raw) => Some(bearer_token_str(raw)?),
-            };
+            let token = bearer(e.authorization_token.flatten())?;
             Ok(AuthRequest { shape, arn, route: None, token, client_cert: None })
         }
         EventShape::RestRequest => {
@@ -317,7 +310,7 @@ pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Re
             if multi_value_headers.token_values > 1 {
                 return Err(TOKEN_HEADER_REPEATED);
             }
-            let token = token_from(&headers)?;
+            let token = token_from(headers)?;
             let client_cert = context.identity.flatten().map(Cert::into_client_cert);
             Ok(AuthRequest { shape, arn, route: None, token, client_cert })
         }
@@ -328,7 +321,7 @@ pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Re
             let http_method = text(&http.method).filter(|m| is_method(m.as_bytes())).ok_or(EVENT_MALFORMED)?;
             let arn = parse_arn(text(&e.route_arn))?;
             check_total(&headers)?;
-            let token = token_from(&headers)?;
+            let token = token_from(headers)?;
             let route = route_of(&arn, http_method, text(&http.path).or(text(&e.raw_path)));
             let client_cert = context.authentication.flatten().map(Cert::into_client_cert);
             Ok(AuthRequest { shape, arn, route, token, client_cert })
@@ -346,13 +339,21 @@ fn check_total(headers: &Headers<'_>) -> Result<(), Reason> {
     if headers.total > MAX_HEADER_BYTES { Err(HEADERS_TOO_LARGE) } else { Ok(()) }
 }
 
-fn token_from(headers: &Headers<'_>) -> Result<Option<String>, Reason> {
+fn token_from<'a>(headers: Headers<'a>) -> Result<Option<Cow<'a, str>>, Reason> {
     if headers.token_values > 1 {
         return Err(TOKEN_HEADER_REPEATED);
     }
-    match headers.token.as_deref() {
-        None | Some("") => Ok(None),
-        Some(value) => bearer_token_str(value).map(Some),
+    bearer(headers.token)
+}
+
+/// The bearer token of a token header's value (or a TOKEN event's `authorizationToken`),
+/// `None` when empty: borrowed from the event unless the value held escapes.
+fn bearer(value: Option<Text<'_>>) -> Result<Option<Cow<'_, str>>, Reason> {
+    match value {
+        None => Ok(None),
+        Some(value) if value.is_empty() => Ok(None),
+        Some(Cow::Borrowed(value)) => bearer_token_str(value).map(|t| Some(Cow::Borrowed(t))),
+        Some(Cow::Owned(value)) => bearer_token_str(&value).map(|t| Some(Cow::Owned(t.to_owned()))),
     }
 }
 
@@ -398,7 +399,8 @@ mod tests {
 
     #[track_caller]
     fn check(event: serde_json::Value, expected: Result<Option<&str>, Reason>) {
-        let got = parse_event(event.to_string().as_bytes(), &EventConfig::default());
+        let event = event.to_string();
+        let got = parse_event(event.as_bytes(), &EventConfig::default());
         assert_eq!(got.map(|r| r.token).as_ref().map(Option::as_deref).map_err(|r| *r), expected, "{event}");
     }
 

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::*;
 
 /// Parses and normalises one authorizer event through the `aws_lambda_events` types.
-pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest, Reason> {
+pub fn parse_event(event: &[u8], config: &EventConfig) -> Result<AuthRequest<'static>, Reason> {
     let text = checked_text(event)?;
     match shape_of(text)? {
         EventShape::RestToken => parse_token_event(text),
@@ -34,22 +34,22 @@ macro_rules! client_cert {
         let c = $c;
         ClientCert {
             pem: c.client_cert_pem.unwrap_or_default().into(),
-            serial_number: c.serial_number.unwrap_or_default(),
+            serial_number: c.serial_number.unwrap_or_default().into(),
         }
     }};
 }
 
-fn parse_token_event(event: &str) -> Result<AuthRequest, Reason> {
+fn parse_token_event(event: &str) -> Result<AuthRequest<'static>, Reason> {
     let e: ApiGatewayCustomAuthorizerRequest = from_json(event)?;
     let arn = parse_arn(e.method_arn.as_deref())?;
     let token = match e.authorization_token.as_deref() {
         None | Some("") => None,
-        Some(raw) => Some(bearer_token(raw.as_bytes())?),
+        Some(raw) => Some(bearer_token(raw.as_bytes())?.into()),
     };
     Ok(AuthRequest { shape: EventShape::RestToken, arn, route: None, token, client_cert: None })
 }
 
-fn parse_rest_request(event: &str, config: &EventConfig) -> Result<AuthRequest, Reason> {
+fn parse_rest_request(event: &str, config: &EventConfig) -> Result<AuthRequest<'static>, Reason> {
     let e: ApiGatewayCustomAuthorizerRequestTypeRequest = from_json(event)?;
     let arn = parse_arn(e.method_arn.as_deref())?;
     check_headers(&e.headers)?;
@@ -63,7 +63,7 @@ fn parse_rest_request(event: &str, config: &EventConfig) -> Result<AuthRequest, 
     Ok(AuthRequest { shape: EventShape::RestRequest, arn, route: None, token, client_cert })
 }
 
-fn parse_http_v2(event: &str, config: &EventConfig) -> Result<AuthRequest, Reason> {
+fn parse_http_v2(event: &str, config: &EventConfig) -> Result<AuthRequest<'static>, Reason> {
     let e: ApiGatewayV2CustomAuthorizerV2Request = from_json(event)?;
     let arn = parse_arn(e.route_arn.as_deref())?;
     check_headers(&e.headers)?;
@@ -87,7 +87,7 @@ fn check_headers(headers: &HeaderMap) -> Result<(), Reason> {
     Ok(())
 }
 
-fn token_from_headers(headers: &HeaderMap, config: &EventConfig) -> Result<Option<String>, Reason> {
+fn token_from_headers(headers: &HeaderMap, config: &EventConfig) -> Result<Option<Cow<'static, str>>, Reason> {
     let mut values = headers.get_all(config.token_header.as_str()).iter();
     let Some(first) = values.next() else { return Ok(None) };
     if values.next().is_some() {
@@ -96,9 +96,9 @@ fn token_from_headers(headers: &HeaderMap, config: &EventConfig) -> Result<Optio
     header_token(first)
 }
 
-fn header_token(value: &HeaderValue) -> Result<Option<String>, Reason> {
+fn header_token(value: &HeaderValue) -> Result<Option<Cow<'static, str>>, Reason> {
     if value.is_empty() {
         return Ok(None);
     }
-    bearer_token(value.as_bytes()).map(Some)
+    bearer_token(value.as_bytes()).map(|t| Some(t.into()))
 }

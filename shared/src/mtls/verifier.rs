@@ -49,7 +49,7 @@ impl MtlsVerifier {
     }
 
     /// Verifies the certificate API Gateway passed, at `now` (Unix seconds).
-    pub async fn verify(&self, cert: &ClientCert, now: u64) -> Result<MtlsIdentity, Rejection> {
+    pub async fn verify(&self, cert: &ClientCert<'_>, now: u64) -> Result<MtlsIdentity, Rejection> {
         let facts = self.facts(&cert.pem, now)?;
         if !facts.serial.matches_event(&cert.serial_number) {
             return Err(Rejection::unauthenticated(MTLS_SERIAL_MISMATCH));
@@ -96,7 +96,7 @@ impl MtlsVerifier {
     /// The parsed certificate, from the cache keyed by the PEM's JSON literal as it arrived
     /// (so a hit neither unescapes nor copies it), or parsed now. Only certificates that
     /// parsed are cached.
-    fn facts(&self, pem: &PemText, now: u64) -> Result<Arc<CertFacts>, Rejection> {
+    fn facts(&self, pem: &PemText<'_>, now: u64) -> Result<Arc<CertFacts>, Rejection> {
         let too_large = Rejection::unauthenticated(MTLS_PEM_TOO_LARGE);
         // A decoded byte takes at most 6 bytes of JSON (`\u00XX`), plus the quotes.
         if pem.literal().len() > MAX_PEM_BYTES * 6 + 2 {
@@ -184,7 +184,7 @@ mod tests {
 
     /// A self-signed client certificate (CN `billing`, serial 0x1001, one URI SAN), valid
     /// 2020-01-01 to 2030-01-01, and its DER.
-    fn certificate() -> (ClientCert, Vec<u8>) {
+    fn certificate() -> (ClientCert<'static>, Vec<u8>) {
         let key = rcgen::KeyPair::generate().unwrap();
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         params.distinguished_name = rcgen::DistinguishedName::new();
@@ -194,7 +194,7 @@ mod tests {
         params.not_before = rcgen::date_time_ymd(2020, 1, 1);
         params.not_after = rcgen::date_time_ymd(2030, 1, 1);
         let cert = params.self_signed(&key).unwrap();
-        let client = ClientCert { pem: cert.pem().into(), serial_number: "10:01".to_owned() };
+        let client = ClientCert { pem: cert.pem().into(), serial_number: "10:01".into() };
         (client, cert.der().to_vec())
     }
 

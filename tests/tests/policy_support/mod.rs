@@ -105,11 +105,11 @@ pub fn id_both(j: JwtIdentity, m: MtlsIdentity) -> Identity {
 }
 
 /// A REST REQUEST for `method path` on the test API and stage.
-pub fn request(method: &str, path: &str) -> AuthRequest {
+pub fn request(method: &str, path: &str) -> AuthRequest<'static> {
     request_shaped(EventShape::RestRequest, method, path)
 }
 
-pub fn request_shaped(shape: EventShape, method: &str, path: &str) -> AuthRequest {
+pub fn request_shaped(shape: EventShape, method: &str, path: &str) -> AuthRequest<'static> {
     let arn = ApiArn::parse(&format!("{PREFIX}{method}{path}")).unwrap_or_else(|| panic!("bad route {method} {path}"));
     AuthRequest { shape, arn, route: None, token: None, client_cert: None }
 }
