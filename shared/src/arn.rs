@@ -14,7 +14,7 @@ pub const ARN_MALFORMED: Reason = Reason::new("arn_malformed");
 /// The parts of an `execute-api` method or route ARN: the ARN as it arrived, its parts as
 /// ranges into it (one string per request, not one per part). The prefix every policy
 /// resource shares (`arn:{partition}:execute-api:{region}:{account}:{api_id}/{stage}/`) is
-/// the part before the method.
+/// the part before the method, the path (with its leading slash) the part after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiArn {
     arn: String,
@@ -24,8 +24,6 @@ pub struct ApiArn {
     api_id: Range<usize>,
     stage: Range<usize>,
     method: Range<usize>,
-    /// From the slash after the method to the end; empty when nothing follows the method.
-    path: Range<usize>,
 }
 
 fn is_token_byte(b: u8) -> bool {
@@ -87,17 +85,13 @@ impl ApiArn {
         if bytes.iter().enumerate().any(control) {
             return None;
         }
-        // The path with its leading slash is the rest of the ARN after the method.
-        let method = range_in(arn, method);
-        let path = if path.is_empty() { method.end..method.end } else { method.end..arn.len() };
         Some(ApiArn {
             partition: range_in(arn, partition),
             region: range_in(arn, region),
             account: range_in(arn, account),
             api_id: range_in(arn, api_id),
             stage: range_in(arn, stage),
-            method,
-            path,
+            method: range_in(arn, method),
             arn: arn.to_owned(),
         })
     }
@@ -133,7 +127,11 @@ impl ApiArn {
 
     /// The resource path with its leading slash (`/orders/42`), `/` for the root.
     pub fn path(&self) -> &str {
-        if self.path.is_empty() { "/" } else { self.part(&self.path) }
+        // The rest of the ARN after the method: `/orders/42`, `/`, or nothing at all.
+        match self.arn.get(self.method.end..) {
+            Some(path) if !path.is_empty() => path,
+            _ => "/",
+        }
     }
 
     /// `arn:...:{api_id}/{stage}/`: every policy resource starts with this.
