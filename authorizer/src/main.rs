@@ -11,7 +11,7 @@ use lambda_runtime::tower::{Layer, Service};
 use lambda_runtime::{Diagnostic, LambdaEvent, LambdaInvocation, Runtime, service_fn};
 use shared::authorizer::{Authorizer, AuthorizerConfig, InitError, Invocation, Unauthorized};
 use shared::config::Env;
-use shared::response::AuthorizerResponse;
+use shared::response::Payload;
 use shared::telemetry::StdoutSink;
 use tokio::task::futures::TaskLocalFuture;
 
@@ -77,15 +77,19 @@ impl From<Refused> for Diagnostic {
 
 /// One invocation: the payload the runtime decoded is the `null` [`RawBody`] put there; the
 /// event is the task-local one. Without it (a wiring fault, never a request's doing) the
-/// answer is `Unauthorized` and the fault is logged as one.
-async fn handle(authorizer: &Authorizer, event: LambdaEvent<()>) -> Result<AuthorizerResponse, Refused> {
+/// answer is `Unauthorized` and the fault is logged as one. A response goes back as its JSON
+/// text ([`Payload`]), which the runtime sends as it is.
+async fn handle(authorizer: &Authorizer, event: LambdaEvent<()>) -> Result<Payload, Refused> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let invocation = Invocation { request_id: &event.context.request_id, now };
     let Ok(body) = EVENT.try_with(Bytes::clone) else {
         tracing::error!(request_id = invocation.request_id, "invocation without its event: RawBody is not installed");
         return Err(Refused);
     };
-    authorizer.handle(&body, invocation).await.map_err(|Unauthorized| Refused)
+    match authorizer.handle(&body, invocation).await {
+        Ok(response) => Ok(response.payload()),
+        Err(Unauthorized) => Err(Refused),
+    }
 }
 
 fn init_logging(env: &Env) {

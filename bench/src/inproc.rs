@@ -52,13 +52,14 @@ pub async fn expect_allow(authorizer: &Authorizer, event: &[u8], now: u64, what:
     }
 }
 
-/// One whole decision as the Lambda makes it: handle, then the response serialized. Never
+/// One whole decision as the Lambda makes it: handle, then the response's payload serialized
+/// as `lambda_runtime` serializes it (`serde_json::to_vec`). Never
 /// inlined, so a profiler can single it out (`valgrind --tool=callgrind
 /// --toggle-collect='*inproc*decide*' report --loop mtls 20000`).
 #[inline(never)]
 async fn decide(authorizer: &Authorizer, event: &[u8], now: u64) -> usize {
     let answer = authorizer.handle(black_box(event), Invocation { request_id: "bench-request-id", now }).await;
-    answer.ok().and_then(|r| serde_json::to_vec(&r).ok()).map_or(0, |body| body.len())
+    answer.ok().and_then(|r| serde_json::to_vec(&r.payload()).ok()).map_or(0, |body| body.len())
 }
 
 /// The floor: `jsonwebtoken::crypto::verify` of the token's signature (base64url decode and

@@ -18,7 +18,7 @@ use crate::jwt::{JwtConfig, JwtInitError, JwtVerifier, KeptClaims};
 use crate::mtls::{ClientRegistry, MtlsConfig, MtlsVerifier};
 use crate::policy::{Policy, PolicyVerdict};
 use crate::request::{AuthRequest, EventShape};
-use crate::response::{AuthorizerResponse, Context, ResponseParts, Statement, Text, render};
+use crate::response::{AuthorizerResponse, Context, Payload, ResponseParts, Statement, Text, render};
 use crate::telemetry::{DecisionRecord, MetricsSink, emf_line, log_decision};
 
 pub const NO_CREDENTIALS: Reason = Reason::new("no_credentials");
@@ -87,6 +87,8 @@ pub enum InitError {
     Jwt(#[from] JwtInitError),
     #[error("mtls is configured but no client registry was given")]
     RegistryMissing,
+    #[error("response: {0}")]
+    Response(String),
 }
 
 /// A whole decision, as a value: what the event was (borrowed from it), who the caller
@@ -150,6 +152,7 @@ impl Authorizer {
         registry: Option<Arc<dyn ClientRegistry>>,
         metrics: Arc<dyn MetricsSink>,
     ) -> Result<Self, InitError> {
+        Payload::check().map_err(InitError::Response)?;
         let jwt = match config.jwt {
             Some(c) => Some(JwtVerifier::new(c).await?),
             None => None,

@@ -11,8 +11,8 @@
 //! Nesting is limited to [`MAX_DEPTH`] levels, skipped values included (`serde_json` limits
 //! only the values it builds; API Gateway events nest five levels deep).
 //!
-//! [`write_string`] is the other direction: the JSON the authorizer writes itself (the log
-//! line) is escaped there.
+//! [`write_string`] and [`write_string_as_serde`] are the other direction: the JSON the
+//! authorizer writes itself (the log line, the response) is escaped there.
 //!
 //! Why not `serde_json`: a borrowed serde pass over a 2.5 KB event was half of a warm mTLS
 //! decision; here long strings (a token, a certificate) are scanned with `memchr` (SIMD).
@@ -525,7 +525,12 @@ fn needs_no_escape(bytes: &[u8]) -> bool {
         let x = w ^ (ONES * 0x7f);
         x.wrapping_sub(ONES) & !x & HIGHS
     };
-    let hits_in = |w: u64| specials(w) | del(w) | (w & HIGHS);
+    no_hits(bytes, |w| specials(w) | del(w) | (w & HIGHS))
+}
+
+/// Whether `hits_in` finds nothing in any eight-byte word of `bytes` (the last one padded
+/// with spaces). A `hits_in` exact for the lowest hit of a word is exact here.
+fn no_hits(bytes: &[u8], hits_in: impl Fn(u64) -> u64) -> bool {
     let mut words = bytes.chunks_exact(8);
     let mut hits = 0;
     for chunk in &mut words {
@@ -539,6 +544,46 @@ fn needs_no_escape(bytes: &[u8]) -> bool {
         t.copy_from_slice(rest);
     }
     hits | hits_in(u64::from_le_bytes(tail)) == 0
+}
+
+/// `value` as a JSON string literal, byte for byte as `serde_json` writes it: `"` and `\\`
+/// escaped, the control characters below 0x20 as `\b`, `\t`, `\n`, `\f`, `\r` or `\u00xx`,
+/// everything else (DEL and non-ASCII included) as it is. The response API Gateway reads is
+/// written with it (`response::Payload`); a value with nothing to escape, which is every
+/// value in practice, is found so eight bytes at a time and copied whole.
+pub fn write_string_as_serde(out: &mut String, value: &str) {
+    out.push('"');
+    if no_hits(value.as_bytes(), specials) {
+        out.push_str(value);
+    } else {
+        let mut start = 0;
+        for (i, &b) in value.as_bytes().iter().enumerate() {
+            let named = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0x08 => "\\b",
+                0x0c => "\\f",
+                0..0x20 => "",
+                _ => continue,
+            };
+            // `i` is at an ASCII byte, so on a character boundary.
+            out.push_str(value.get(start..i).unwrap_or_default());
+            if named.is_empty() {
+                out.push_str("\\u00");
+                for digit in [b >> 4, b & 0xf] {
+                    out.push(char::from(HEX.get(usize::from(digit)).copied().unwrap_or(b'0')));
+                }
+            } else {
+                out.push_str(named);
+            }
+            start = i + 1;
+        }
+        out.push_str(value.get(start..).unwrap_or_default());
+    }
+    out.push('"');
 }
 
 #[cfg(test)]
@@ -746,6 +791,30 @@ mod tests {
                     assert_eq!(needs_no_escape(&bytes), expected, "byte {b:#04x} at {at} of {len}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        // Every character up to U+3000 and a few beyond, alone and among others, at every
+        // offset of an eight-byte word.
+        for code in (0..0x3000).chain([0xfeff, 0x1_f980]) {
+            let Some(c) = char::from_u32(code) else { continue };
+            for pad in 0..9 {
+                for raw in [
+                    format!("{}{c}{}", "a".repeat(pad), "b".repeat(9 - pad)),
+                    format!("{c}{}\"x\u{1}", "é".repeat(pad)),
+                ] {
+                    let mut s = String::new();
+                    write_string_as_serde(&mut s, &raw);
+                    assert_eq!(s, serde_json::to_string(&raw).unwrap(), "{code:#x}");
+                }
+            }
+        }
+        for raw in ["", "\"", "\\", "\u{0}\u{8}\u{c}\u{1f}\u{7f}", "a\"b\\c\nd\re\tf"] {
+            let mut s = String::new();
+            write_string_as_serde(&mut s, raw);
+            assert_eq!(s, serde_json::to_string(raw).unwrap());
         }
     }
 

@@ -7,12 +7,14 @@
 //! key by key on every decision. The JSON is the same as the library's (the replay fixtures
 //! compare it); field names follow API Gateway's documentation.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::{SerializeMap, SerializeStruct, Serializer};
 use serde_json::Value;
 
+use crate::json;
 use crate::request::EventShape;
 
 pub const POLICY_VERSION: &str = "2012-10-17";
@@ -119,6 +121,28 @@ impl Context {
     }
 }
 
+impl Context {
+    /// The context as a JSON object, as its `Serialize` writes it through `serde_json`.
+    fn write(&self, out: &mut String) {
+        out.push('{');
+        for (n, (key, value)) in self.0.iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            json::write_string_as_serde(out, key);
+            out.push(':');
+            match value {
+                ContextValue::Str(s) => json::write_string_as_serde(out, s),
+                ContextValue::Num(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                ContextValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            }
+        }
+        out.push('}');
+    }
+}
+
 impl Serialize for Context {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
@@ -185,8 +209,128 @@ pub enum AuthorizerResponse {
 }
 
 impl AuthorizerResponse {
+    /// The response as API Gateway reads it: the [`Payload`]'s text, parsed.
     pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        serde_json::from_str(self.payload().as_str()).unwrap_or(Value::Null)
+    }
+
+    /// The response as JSON text, written here rather than by `serde_json`: the same bytes
+    /// `serde_json::to_string(self)` writes (`tests/tests/replay.rs` compares them on every
+    /// fixture), without its per-byte escaping of every key and value.
+    pub fn payload(&self) -> Payload {
+        let mut out = String::with_capacity(self.text_len_hint());
+        match self {
+            AuthorizerResponse::Policy { principal_id, policy_document, context, usage_identifier_key } => {
+                out.push_str("{\"principalId\":");
+                json::write_string_as_serde(&mut out, principal_id);
+                out.push_str(",\"policyDocument\":{\"Version\":\"");
+                out.push_str(POLICY_VERSION);
+                out.push_str("\",\"Statement\":[");
+                for (n, statement) in policy_document.0.iter().filter(|s| !s.resources.is_empty()).enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    out.push_str("{\"Action\":[\"");
+                    out.push_str(INVOKE_ACTION);
+                    out.push_str(if statement.allow {
+                        "\"],\"Effect\":\"Allow\",\"Resource\":["
+                    } else {
+                        "\"],\"Effect\":\"Deny\",\"Resource\":["
+                    });
+                    for (n, resource) in statement.resources.iter().enumerate() {
+                        if n > 0 {
+                            out.push(',');
+                        }
+                        json::write_string_as_serde(&mut out, resource);
+                    }
+                    out.push_str("]}");
+                }
+                out.push_str("]},\"context\":");
+                context.write(&mut out);
+                if let Some(key) = usage_identifier_key {
+                    out.push_str(",\"usageIdentifierKey\":");
+                    json::write_string_as_serde(&mut out, key);
+                }
+            }
+            AuthorizerResponse::Simple { is_authorized, context } => {
+                out.push_str(if *is_authorized { "{\"isAuthorized\":true" } else { "{\"isAuthorized\":false" });
+                out.push_str(",\"context\":");
+                context.write(&mut out);
+            }
+        }
+        out.push('}');
+        Payload(out)
+    }
+
+    /// The text's length when nothing needs escaping, so that it is written without growing.
+    fn text_len_hint(&self) -> usize {
+        const PER_STRING: usize = 4; // quotes and separators
+        let context = |c: &Context| {
+            c.0.iter()
+                .map(|(k, v)| k.len() + PER_STRING + if let ContextValue::Str(s) = v { s.len() + 2 } else { 20 })
+                .sum::<usize>()
+        };
+        match self {
+            AuthorizerResponse::Policy { principal_id, policy_document, context: c, usage_identifier_key } => {
+                let resources: usize =
+                    policy_document.0.iter().flat_map(|s| &s.resources).map(|r| r.len() + PER_STRING).sum();
+                let statements = policy_document.0.len() * 64;
+                128 + principal_id.len()
+                    + resources
+                    + statements
+                    + context(c)
+                    + usage_identifier_key.as_ref().map_or(0, |k| k.len() + 24)
+            }
+            AuthorizerResponse::Simple { context: c, .. } => 32 + context(c),
+        }
+    }
+}
+
+/// A response's JSON text, as the handler hands it to `lambda_runtime`, which serializes
+/// whatever the handler returns with `serde_json::to_vec`.
+///
+/// `serde_json`'s own way to pass text through unchanged is `RawValue`, but its constructors
+/// parse the text again: ~7k instructions for a 570-byte response, as much as serializing the
+/// response itself. `Payload` serializes as `RawValue` does, as a struct under the name
+/// `serde_json` reserves for it ([`RAW_VALUE_TOKEN`]), which `serde_json` answers by writing
+/// the string as it is. That name is not a documented interface, so [`Payload::check`] makes
+/// sure, once at init, that this `serde_json` still writes a payload's text and nothing else
+/// (the authorizer refuses to start otherwise). The text can be trusted as JSON because it
+/// only ever comes from [`AuthorizerResponse::payload`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payload(String);
+
+/// The struct and field name under which `serde_json` (with its `raw_value` feature, which
+/// the workspace enables) writes a string as raw JSON: `serde_json::value::RawValue`'s.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+impl Payload {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `serde_json::to_vec` of a payload is the payload's text, as `lambda_runtime`
+    /// will send it. Checked at init: a `serde_json` that wrote anything else (another
+    /// version's private name) would send API Gateway malformed answers.
+    pub fn check() -> Result<(), String> {
+        let probe = AuthorizerResponse::Simple { is_authorized: false, context: Context::new() }.payload();
+        match serde_json::to_vec(&probe) {
+            Ok(bytes) if bytes == probe.0.as_bytes() => Ok(()),
+            Ok(bytes) => Err(format!(
+                "serde_json does not pass a response through unchanged: {} became {}",
+                probe.0,
+                String::from_utf8_lossy(&bytes)
+            )),
+            Err(e) => Err(format!("serde_json cannot write a response: {e}")),
+        }
+    }
+}
+
+impl Serialize for Payload {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut raw = serializer.serialize_struct(RAW_VALUE_TOKEN, 1)?;
+        raw.serialize_field(RAW_VALUE_TOKEN, self.0.as_str())?;
+        raw.end()
     }
 }
 
@@ -247,6 +391,40 @@ mod tests {
     #[track_caller]
     fn check(p: ResponseParts<'_>, expected: Value) {
         assert_eq!(render(p).to_json(), expected);
+    }
+
+    #[track_caller]
+    fn same_bytes_as_serde(response: &AuthorizerResponse) {
+        let payload = response.payload();
+        let reference = serde_json::to_string(response).unwrap();
+        assert_eq!(payload.as_str(), reference);
+        assert_eq!(serde_json::to_vec(&payload).unwrap(), reference.as_bytes());
+    }
+
+    #[test]
+    fn the_payload_is_what_serde_json_writes() {
+        Payload::check().unwrap();
+        let awkward = ["", "a\"b\\c", "tab\tnl\nnul\u{0}\u{1f}\u{7f}", "é 日本 \u{2028} 🦀", "x".repeat(300).as_str()]
+            .map(str::to_owned);
+        for text in &awkward {
+            for shape in [EventShape::RestToken, EventShape::RestRequest, EventShape::HttpV2] {
+                for simple in [false, true] {
+                    let mut p = parts(shape, simple, Some("usage\"key"));
+                    p.principal = text.clone().into();
+                    p.allowed = text.is_empty();
+                    p.statements.push(Statement { allow: false, resources: vec![text.clone(), "b".into()] });
+                    p.statements.push(Statement { allow: true, resources: vec![] });
+                    p.context.str("text", text.clone()).num("min", i64::MIN).num("max", i64::MAX).bool("no", false);
+                    same_bytes_as_serde(&render(p));
+                }
+            }
+        }
+        same_bytes_as_serde(&AuthorizerResponse::Policy {
+            principal_id: "p".into(),
+            policy_document: PolicyDocument(vec![]),
+            context: Context::new(),
+            usage_identifier_key: None,
+        });
     }
 
     #[test]

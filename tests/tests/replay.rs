@@ -84,6 +84,14 @@ fn every_event_gets_its_expected_answer_and_no_secret_is_logged() {
                         show(&got)
                     ));
                 }
+                if let Ok(response) = &answer {
+                    // What lambda_runtime sends (its `serde_json::to_vec` of the handler's
+                    // payload) must be what serde_json writes for the response itself.
+                    let sent = serde_json::to_vec(&response.payload()).unwrap_or_default();
+                    if sent != serde_json::to_vec(response).unwrap_or_default() {
+                        failures.push(format!("{}: payload {}", case.name, String::from_utf8_lossy(&sent)));
+                    }
+                }
                 if !logs.contents().contains(&format!("\"request_id\":\"{request_id}\"")) {
                     failures.push(format!("{}: no decision log line with its request id", case.name));
                 }
