@@ -359,8 +359,8 @@ fn context(verdict: &Verdict, principal: Option<&Arc<str>>) -> Context {
         ctx.bool("token_bound", j.cnf_x5t_s256.is_some() && id.mtls.is_some());
     }
     ctx.str("scopes", scopes.join(" "));
-    if let Some(rule) = verdict.policy.as_ref().and_then(|p| p.rule.as_deref()) {
-        ctx.str("policy_rule", rule.to_owned());
+    if let Some(rule) = verdict.policy.as_ref().and_then(|p| p.rule.as_ref()) {
+        ctx.str("policy_rule", Arc::clone(rule));
     }
     ctx.str("decision", verdict.outcome.as_str());
     ctx.num("authorized_at", i64::try_from(verdict.at).unwrap_or(i64::MAX));

@@ -528,22 +528,29 @@ fn needs_no_escape(bytes: &[u8]) -> bool {
     no_hits(bytes, |w| specials(w) | del(w) | (w & HIGHS))
 }
 
-/// Whether `hits_in` finds nothing in any eight-byte word of `bytes` (the last one padded
-/// with spaces). A `hits_in` exact for the lowest hit of a word is exact here.
+/// Whether `hits_in` finds nothing in any eight-byte word of `bytes`. A `hits_in` exact for
+/// the lowest hit of a word is exact here.
 fn no_hits(bytes: &[u8], hits_in: impl Fn(u64) -> u64) -> bool {
-    let mut words = bytes.chunks_exact(8);
-    let mut hits = 0;
-    for chunk in &mut words {
+    let word = |chunk: &[u8]| {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        hits |= hits_in(u64::from_le_bytes(word));
+        u64::from_le_bytes(word)
+    };
+    let Some(last) = bytes.len().checked_sub(8) else {
+        // Under eight bytes: one word, padded with spaces.
+        let padded = bytes.iter().enumerate().fold(ONES * u64::from(b' '), |w, (i, &b)| {
+            let shift = 8 * i;
+            w & !(0xff << shift) | u64::from(b) << shift
+        });
+        return hits_in(padded) == 0;
+    };
+    let mut hits = 0;
+    for chunk in bytes.chunks_exact(8) {
+        hits |= hits_in(word(chunk));
     }
-    let mut tail = [b' '; 8];
-    let rest = words.remainder();
-    if let Some(t) = tail.get_mut(..rest.len()) {
-        t.copy_from_slice(rest);
-    }
-    hits | hits_in(u64::from_le_bytes(tail)) == 0
+    // The last eight bytes, which overlap the last whole word unless the length is a
+    // multiple of eight: bytes seen twice change nothing.
+    hits | bytes.get(last..).map_or(0, |tail| hits_in(word(tail))) == 0
 }
 
 /// `value` as a JSON string literal, byte for byte as `serde_json` writes it: `"` and `\\`
@@ -584,6 +591,27 @@ pub fn write_string_as_serde(out: &mut String, value: &str) {
         out.push_str(value.get(start..).unwrap_or_default());
     }
     out.push('"');
+}
+
+/// `value` in decimal, left-padded with zeros to at least `width` digits (at most 20).
+pub fn write_digits(out: &mut String, mut value: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut n = 0;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (value % 10) as u8;
+        value /= 10;
+        n += 1;
+        if value == 0 && n >= width {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(digits.get(digits.len() - n..).and_then(|d| std::str::from_utf8(d).ok()).unwrap_or_default());
+}
+
+/// `value` as a JSON number, as `serde_json` writes an `i64` (with the same `itoa`).
+pub fn write_i64(out: &mut String, value: i64) {
+    out.push_str(itoa::Buffer::new().format(value));
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@
 //! key by key on every decision. The JSON is the same as the library's (the replay fixtures
 //! compare it); field names follow API Gateway's documentation.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -133,9 +132,7 @@ impl Context {
             out.push(':');
             match value {
                 ContextValue::Str(s) => json::write_string_as_serde(out, s),
-                ContextValue::Num(n) => {
-                    let _ = write!(out, "{n}");
-                }
+                ContextValue::Num(n) => json::write_i64(out, *n),
                 ContextValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             }
         }
