@@ -416,12 +416,17 @@ mod tests {
                 }
             }
         }
-        same_bytes_as_serde(&AuthorizerResponse::Policy {
-            principal_id: "p".into(),
-            policy_document: PolicyDocument(vec![]),
-            context: Context::new(),
-            usage_identifier_key: None,
-        });
+        for statements in [vec![], vec![Statement { allow: true, resources: vec![] }; 2]] {
+            same_bytes_as_serde(&AuthorizerResponse::Policy {
+                principal_id: "p".into(),
+                policy_document: PolicyDocument(statements),
+                context: Context::new(),
+                usage_identifier_key: None,
+            });
+        }
+        for is_authorized in [false, true] {
+            same_bytes_as_serde(&AuthorizerResponse::Simple { is_authorized, context: Context::new() });
+        }
     }
 
     #[test]
