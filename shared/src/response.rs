@@ -310,8 +310,13 @@ impl Payload {
     /// will send it. Checked at init: a `serde_json` that wrote anything else (another
     /// version's private name) would send API Gateway malformed answers.
     pub fn check() -> Result<(), String> {
+        Self::check_with(serde_json::to_vec::<Payload>)
+    }
+
+    /// [`Payload::check`] against the serializer `write`.
+    fn check_with(write: impl Fn(&Payload) -> serde_json::Result<Vec<u8>>) -> Result<(), String> {
         let probe = AuthorizerResponse::Simple { is_authorized: false, context: Context::new() }.payload();
-        match serde_json::to_vec(&probe) {
+        match write(&probe) {
             Ok(bytes) if bytes == probe.0.as_bytes() => Ok(()),
             Ok(bytes) => Err(format!(
                 "serde_json does not pass a response through unchanged: {} became {}",
@@ -396,6 +401,17 @@ mod tests {
         let reference = serde_json::to_string(response).unwrap();
         assert_eq!(payload.as_str(), reference);
         assert_eq!(serde_json::to_vec(&payload).unwrap(), reference.as_bytes());
+    }
+
+    #[test]
+    fn a_serializer_that_does_not_pass_the_text_through_is_refused() {
+        // What serde_json writes for the payload without its `raw_value` feature, and a
+        // serializer that fails.
+        let wrapped = |p: &Payload| serde_json::to_vec(&serde_json::json!({ RAW_VALUE_TOKEN: p.as_str() }));
+        let err = Payload::check_with(wrapped).unwrap_err();
+        assert!(err.contains("does not pass a response through unchanged"), "{err}");
+        let failing = |_: &Payload| serde_json::from_str::<Vec<u8>>("not json");
+        assert!(Payload::check_with(failing).unwrap_err().contains("cannot write"));
     }
 
     #[test]
