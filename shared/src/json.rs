@@ -593,22 +593,6 @@ pub fn write_string_as_serde(out: &mut String, value: &str) {
     out.push('"');
 }
 
-/// `value` in decimal, left-padded with zeros to at least `width` digits (at most 20).
-pub fn write_digits(out: &mut String, mut value: u64, width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut n = 0;
-    for d in digits.iter_mut().rev() {
-        *d = b'0' + (value % 10) as u8;
-        value /= 10;
-        n += 1;
-        if value == 0 && n >= width {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    out.push_str(digits.get(digits.len() - n..).and_then(|d| std::str::from_utf8(d).ok()).unwrap_or_default());
-}
-
 /// `value` as a JSON number, as `serde_json` writes an `i64` (with the same `itoa`).
 pub fn write_i64(out: &mut String, value: i64) {
     out.push_str(itoa::Buffer::new().format(value));

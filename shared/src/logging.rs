@@ -214,7 +214,7 @@ impl Visit for Fields {
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         self.key(field);
-        json::write_digits(&mut self.line, value, 1);
+        push_digits(&mut self.line, value, 1);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
@@ -245,6 +245,22 @@ impl fmt::Write for Escaped<'_> {
     }
 }
 
+/// `value` in decimal, left-padded with zeros to at least `width` digits (at most 20).
+fn push_digits(out: &mut String, mut value: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut n = 0;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (value % 10) as u8;
+        value /= 10;
+        n += 1;
+        if value == 0 && n >= width {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(digits.get(digits.len() - n..).and_then(|d| std::str::from_utf8(d).ok()).unwrap_or_default());
+}
+
 /// `2026-11-23T10:00:00.123456Z` (UTC, microseconds), as the `tracing-subscriber` JSON format
 /// wrote it.
 fn rfc3339_micros(out: &mut String, at: SystemTime) {
@@ -252,7 +268,7 @@ fn rfc3339_micros(out: &mut String, at: SystemTime) {
     let secs = since.as_secs();
     let (days, in_day) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(i64::try_from(days).unwrap_or(0));
-    json::write_digits(out, u64::try_from(y).unwrap_or(0), 4);
+    push_digits(out, u64::try_from(y).unwrap_or(0), 4);
     for (sep, value, width) in [
         ('-', u64::from(m), 2),
         ('-', u64::from(d), 2),
@@ -262,7 +278,7 @@ fn rfc3339_micros(out: &mut String, at: SystemTime) {
         ('.', u64::from(since.subsec_micros()), 6),
     ] {
         out.push(sep);
-        json::write_digits(out, value, width);
+        push_digits(out, value, width);
     }
     out.push('Z');
 }
@@ -308,7 +324,7 @@ mod tests {
             [(0, 1, "0"), (7, 2, "07"), (42, 6, "000042"), (2026, 4, "2026"), (u64::MAX, 1, "18446744073709551615")]
         {
             let mut s = String::new();
-            json::write_digits(&mut s, value, width);
+            push_digits(&mut s, value, width);
             assert_eq!(s, expected);
         }
     }

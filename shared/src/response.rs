@@ -118,9 +118,7 @@ impl Context {
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
         self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
-}
 
-impl Context {
     /// The context as a JSON object, as its `Serialize` writes it through `serde_json`.
     fn write(&self, out: &mut String) {
         out.push('{');
