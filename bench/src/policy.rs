@@ -60,10 +60,10 @@ pub fn policy_toml(rules: usize) -> String {
 fn caller(client: &str, scopes: &[&str]) -> Identity {
     Identity {
         jwt: Some(JwtIdentity {
-            issuer: "https://issuer.example".to_owned(),
-            principal: client.to_owned(),
-            subject: Some(format!("user-of-{client}")),
-            client_id: Some(client.to_owned()),
+            issuer: "https://issuer.example".into(),
+            principal: client.into(),
+            subject: Some(format!("user-of-{client}").into()),
+            client_id: Some(client.into()),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             ..JwtIdentity::default()
         }),

@@ -19,7 +19,7 @@ use crate::mtls::{ClientRegistry, MtlsConfig, MtlsVerifier};
 use crate::policy::{Policy, PolicyVerdict};
 use crate::request::{AuthRequest, EventShape};
 use crate::response::{AuthorizerResponse, Context, Payload, ResponseParts, Statement, Text, render};
-use crate::telemetry::{DecisionRecord, MetricsSink, emf_line, log_decision};
+use crate::telemetry::{DecisionRecord, MetricsSink, emit_emf_line, log_decision};
 
 pub const NO_CREDENTIALS: Reason = Reason::new("no_credentials");
 pub const CLIENT_CERT_REQUIRED: Reason = Reason::new("client_cert_required");
@@ -232,7 +232,7 @@ impl Authorizer {
         };
         let statements = statements(request, verdict);
         // One copy of the principal, shared by `principalId` and the context.
-        let principal: Option<Arc<str>> = verdict.identity.principal().map(Arc::from);
+        let principal: Option<Arc<str>> = verdict.identity.shared_principal();
         let context = context(verdict, principal.as_ref());
         Ok(render(ResponseParts {
             shape: request.shape,
@@ -277,7 +277,7 @@ impl Authorizer {
             latency_us,
         };
         log_decision(&record);
-        self.metrics.emit(&emf_line(&record, invocation.now.saturating_mul(1000)));
+        emit_emf_line(self.metrics.as_ref(), &record, invocation.now.saturating_mul(1000));
         response
     }
 }
@@ -341,12 +341,12 @@ fn context(verdict: &Verdict, principal: Option<&Arc<str>>) -> Context {
         scopes.extend(m.scopes().iter().map(String::as_str));
     }
     if let Some(j) = &id.jwt {
-        ctx.str("issuer", j.issuer.clone());
+        ctx.str("issuer", Arc::clone(&j.issuer));
         if let Some(sub) = &j.subject {
-            ctx.str("sub", sub.clone());
+            ctx.str("sub", Arc::clone(sub));
         }
         if let (Some(c), None) = (&j.client_id, &id.mtls) {
-            ctx.str("client_id", c.clone());
+            ctx.str("client_id", Arc::clone(c));
         }
         if !j.groups.is_empty() {
             ctx.str("groups", j.groups.join(","));

@@ -100,13 +100,15 @@ impl Rejection {
 /// signature and every claim check passed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JwtIdentity {
-    /// The token's `iss`, exactly as configured for the issuer that verified it.
-    pub issuer: String,
+    /// The token's `iss`, exactly as configured for the issuer that verified it (the
+    /// configuration's string, shared).
+    pub issuer: Arc<str>,
     /// The value of the issuer's configured principal claim (default `sub`).
-    pub principal: String,
-    pub subject: Option<String>,
+    pub principal: Arc<str>,
+    /// `sub`; the principal's string, shared, when the principal claim is `sub`.
+    pub subject: Option<Arc<str>>,
     /// `client_id` (Cognito access tokens, RFC 9068) or `azp`.
-    pub client_id: Option<String>,
+    pub client_id: Option<Arc<str>>,
     /// From `scope` (space-separated string) or `scp` (array).
     pub scopes: Vec<String>,
     /// From the issuer's configured groups claim (default `cognito:groups`).
@@ -180,6 +182,16 @@ impl Identity {
         match (&self.mtls, &self.jwt) {
             (Some(m), _) => Some(m.client_id()),
             (None, Some(j)) => Some(&j.principal),
+            (None, None) => None,
+        }
+    }
+
+    /// [`Identity::principal`] as a shared string: the JWT's own (no copy), or a copy of
+    /// the certificate's client_id.
+    pub fn shared_principal(&self) -> Option<Arc<str>> {
+        match (&self.mtls, &self.jwt) {
+            (Some(m), _) => Some(Arc::from(m.client_id())),
+            (None, Some(j)) => Some(Arc::clone(&j.principal)),
             (None, None) => None,
         }
     }

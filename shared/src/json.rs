@@ -456,6 +456,31 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A line buffer kept by each thread between invocations (see [`with_scratch`]).
+pub type Scratch = std::thread::LocalKey<std::cell::RefCell<String>>;
+
+/// Lines longer than this give their buffer back rather than keep it.
+const SCRATCH_KEEP: usize = 16 * 1024;
+
+/// Runs `f` with an empty string that keeps the capacity `scratch` (the thread's buffer)
+/// had, so a line written on every invocation (the decision log line, the EMF line) is not
+/// allocated each time. The buffer is taken out while `f` runs: a line written while another
+/// is being written gets a new buffer.
+pub fn with_scratch<R>(scratch: &'static Scratch, f: impl FnOnce(&mut String) -> R) -> R {
+    let taken = scratch.try_with(|cell| cell.try_borrow_mut().ok().map(|mut kept| std::mem::take(&mut *kept)));
+    let mut line = taken.ok().flatten().unwrap_or_default();
+    line.clear();
+    let result = f(&mut line);
+    if line.capacity() <= SCRATCH_KEEP {
+        let _ = scratch.try_with(|cell| {
+            if let Ok(mut kept) = cell.try_borrow_mut() {
+                *kept = line;
+            }
+        });
+    }
+    result
+}
+
 /// `value` as a JSON string literal: quotes, backslashes and control characters escaped
 /// (`\n`, `\r`, `\t` by name, the others as `\u00XX`), and so are the characters that make a
 /// log line read differently from what it holds (see [`invisible`]); everything else,

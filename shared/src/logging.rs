@@ -151,29 +151,33 @@ where
     N: for<'a> FormatFields<'a> + 'static,
 {
     fn format_event(&self, _: &FmtContext<'_, S, N>, mut out: Writer<'_>, event: &Event<'_>) -> fmt::Result {
-        let mut line = String::with_capacity(512);
-        line.push_str("{\"timestamp\":\"");
-        rfc3339_micros(&mut line, SystemTime::now());
-        line.push_str("\",\"level\":\"");
-        line.push_str(event.metadata().level().as_str());
-        line.push_str("\",\"target\":");
-        json::write_string(&mut line, event.metadata().target());
-        if event.metadata().fields().field("request_id").is_none() {
-            let _ = REQUEST_ID.try_with(|id| {
-                line.push_str(",\"request_id\":");
-                json::write_string(&mut line, id.as_str());
-            });
-        }
-        let mut fields = Fields { line };
-        event.record(&mut fields);
-        let mut line = fields.line;
-        line.push_str("}\n");
-        out.write_str(&line)
+        json::with_scratch(&LINE, |line| {
+            line.push_str("{\"timestamp\":\"");
+            rfc3339_micros(line, SystemTime::now());
+            line.push_str("\",\"level\":\"");
+            line.push_str(event.metadata().level().as_str());
+            line.push_str("\",\"target\":");
+            json::write_string(line, event.metadata().target());
+            if event.metadata().fields().field("request_id").is_none() {
+                let _ = REQUEST_ID.try_with(|id| {
+                    line.push_str(",\"request_id\":");
+                    json::write_string(line, id.as_str());
+                });
+            }
+            event.record(&mut Fields { line: &mut *line });
+            line.push_str("}\n");
+            out.write_str(line)
+        })
     }
 }
 
-struct Fields {
-    line: String,
+thread_local! {
+    /// The line [`JsonLine`] writes into, kept between events.
+    static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+struct Fields<'l> {
+    line: &'l mut String,
 }
 
 /// The bytes a field name may hold to be written without escaping: ASCII letters, digits, `_`
@@ -189,7 +193,7 @@ const PLAIN_NAME: [bool; 256] = {
     set
 };
 
-impl Fields {
+impl Fields<'_> {
     fn key(&mut self, field: &Field) {
         let name = field.name();
         // Field names are Rust identifiers (or dotted paths of them): nothing to escape. A
@@ -200,26 +204,26 @@ impl Fields {
             self.line.push_str("\":");
         } else {
             self.line.push(',');
-            json::write_string(&mut self.line, name);
+            json::write_string(self.line, name);
             self.line.push(':');
         }
     }
 }
 
-impl Visit for Fields {
+impl Visit for Fields<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         self.key(field);
-        json::write_string(&mut self.line, value);
+        json::write_string(self.line, value);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         self.key(field);
-        push_digits(&mut self.line, value, 1);
+        push_digits(self.line, value, 1);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.key(field);
-        json::write_i64(&mut self.line, value);
+        json::write_i64(self.line, value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
@@ -230,7 +234,7 @@ impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.key(field);
         self.line.push('"');
-        let _ = write!(Escaped(&mut self.line), "{value:?}");
+        let _ = write!(Escaped(&mut *self.line), "{value:?}");
         self.line.push('"');
     }
 }

@@ -49,9 +49,28 @@ pub fn log_decision(r: &DecisionRecord<'_>) {
 /// One EMF line: counts the decision under the dimensions (Outcome) and (Outcome, Reason),
 /// and records the handler latency.
 pub fn emf_line(r: &DecisionRecord<'_>, timestamp_ms: u64) -> String {
+    let mut s = String::with_capacity(448);
+    write_emf_line(&mut s, r, timestamp_ms);
+    s
+}
+
+thread_local! {
+    /// The line [`emit_emf_line`] writes into, kept between invocations.
+    static EMF_LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Writes the [`emf_line`] of `r` to `sink`, in a buffer the thread keeps.
+pub fn emit_emf_line(sink: &dyn MetricsSink, r: &DecisionRecord<'_>, timestamp_ms: u64) {
+    crate::json::with_scratch(&EMF_LINE, |line| {
+        write_emf_line(line, r, timestamp_ms);
+        sink.emit(line);
+    });
+}
+
+/// [`emf_line`], appended to `s`.
+fn write_emf_line(s: &mut String, r: &DecisionRecord<'_>, timestamp_ms: u64) {
     // Every interpolated value is a reason code, an enum name or a number: no escaping
     // needed. Written piece by piece: `format!` costs more than the rest of the line.
-    let mut s = String::with_capacity(448);
     s.push_str(r#"{"_aws":{"Timestamp":"#);
     s.push_str(itoa::Buffer::new().format(timestamp_ms));
     s.push_str(r#","CloudWatchMetrics":[{"Namespace":""#);
@@ -69,7 +88,6 @@ pub fn emf_line(r: &DecisionRecord<'_>, timestamp_ms: u64) -> String {
     s.push_str(r#"","Decisions":1,"LatencyMicros":"#);
     s.push_str(itoa::Buffer::new().format(r.latency_us));
     s.push('}');
-    s
 }
 
 /// Where EMF lines go: stdout in the Lambda (CloudWatch Logs extracts the metrics), a buffer

@@ -114,8 +114,8 @@ async fn identity_goes_to_the_policy_step() {
         "cnf": {"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}}),
     );
     let id = v.verify(&sign_raw(&header("ES256", "p256"), &c, &keys().p256.encoding), NOW).await.unwrap();
-    assert_eq!(id.issuer, iss);
-    assert_eq!(id.principal, "user-1");
+    assert_eq!(*id.issuer, *iss);
+    assert_eq!(&*id.principal, "user-1");
     assert_eq!(id.subject.as_deref(), Some("user-1"));
     assert_eq!(id.client_id.as_deref(), Some("app-1"));
     assert_eq!(id.scopes, vec!["orders:read", "orders:write", "admin"]);
@@ -369,5 +369,5 @@ async fn issuer_settings_select_and_restrict() {
     run(&v, cases).await;
     let id =
         v.verify(&sign_raw(&header("EdDSA", "ed"), &claims(&principal, json!({})), &k.ed.encoding), NOW).await.unwrap();
-    assert_eq!((id.principal.as_str(), id.subject.as_deref()), ("app-1", Some("user-1")));
+    assert_eq!((&*id.principal, id.subject.as_deref()), ("app-1", Some("user-1")));
 }

@@ -36,7 +36,7 @@ fn rules_grant_routes_to_identities() {
     let p = policy(POLICY);
     let reader = id_jwt(jwt("alice", "orders-app", &["orders:read"]));
     let mut other_issuer = jwt("alice", "orders-app", &["orders:read"]);
-    other_issuer.issuer = "https://other.example.com".to_owned();
+    other_issuer.issuer = "https://other.example.com".into();
     let mut admin = jwt("root", "console", &[]);
     admin.groups = vec!["ops".to_owned()];
     for (k, v) in [("mfa", json!(true)), ("tier", json!("gold")), ("level", json!(3))] {

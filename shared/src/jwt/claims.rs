@@ -1,6 +1,8 @@
 //! Claim checks after the signature is verified (RFC 7519, RFC 8725, RFC 9068, Cognito), and
 //! the identity the policy step receives.
 
+use std::sync::Arc;
+
 use serde_json::Map;
 
 use super::config::{IssuerConfig, TokenKind};
@@ -159,13 +161,21 @@ pub(crate) fn validate(
     check_types(issuer, claims)?;
     check_times(claims, now, times)?;
     check_audience(issuer, claims)?;
-    let principal = claims
+    let principal: Arc<str> = claims
         .get(&issuer.principal_claim)
         .and_then(Json::as_str)
         .filter(|p| !p.is_empty())
         .ok_or(JWT_PRINCIPAL_MISSING)?
-        .to_owned();
-    let string = |name: &str| claims.get(name).and_then(Json::as_str).map(str::to_owned);
+        .into();
+    // The principal claim's value is copied once, and shared where it is also `sub` or
+    // `client_id`.
+    let string = |name: &str| {
+        if name == issuer.principal_claim {
+            Some(Arc::clone(&principal))
+        } else {
+            claims.get(name).and_then(Json::as_str).map(Arc::from)
+        }
+    };
     let mut scopes = Vec::new();
     add_words(&mut scopes, claims.get("scope"));
     add_words(&mut scopes, claims.get("scp"));
@@ -175,10 +185,10 @@ pub(crate) fn validate(
         .iter()
         .filter(|(name, v)| matches!(v, Json::String(_) | Json::Number(_) | Json::Bool(_)) && kept.keeps(name));
     Ok(JwtIdentity {
-        issuer: issuer.issuer.clone(),
-        principal,
         subject: string("sub"),
         client_id: string("client_id").or_else(|| string("azp")),
+        issuer: Arc::clone(&issuer.issuer),
+        principal,
         scopes,
         groups,
         cnf_x5t_s256: claims
@@ -331,14 +341,17 @@ mod tests {
             "tenant": "t1", "level": 3, "flag": true}),
         );
         let id = run(&c, &set, &KeptClaims::All).unwrap_or_else(|r| panic!("{r}"));
-        assert_eq!(id.principal, "api");
+        assert_eq!(&*id.principal, "api");
         assert_eq!(id.subject.as_deref(), Some("u1"));
         assert_eq!(id.client_id.as_deref(), Some("api"));
         assert_eq!(id.scopes, vec!["orders/read", "orders/write", "admin"]);
         assert_eq!(id.groups, vec!["ops"]);
         assert_eq!(id.cnf_x5t_s256.as_deref(), Some("abc"));
         assert!(id.require_bound_token);
-        assert_eq!(id.issuer, "https://idp.example");
+        assert_eq!(&*id.issuer, "https://idp.example");
+        // The principal claim is `client_id` here: one string, shared.
+        assert!(id.client_id.as_ref().is_some_and(|c| Arc::ptr_eq(c, &id.principal)));
+        assert!(Arc::ptr_eq(&id.issuer, &c.issuer));
         let keys: Vec<&str> = id.claims.keys().map(String::as_str).collect();
         assert_eq!(
             keys,

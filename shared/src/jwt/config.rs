@@ -7,6 +7,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
@@ -84,8 +85,8 @@ pub enum TokenKind {
 /// One trusted issuer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuerConfig {
-    /// Compared byte for byte with the token's `iss`.
-    pub issuer: String,
+    /// Compared byte for byte with the token's `iss`; shared by every identity it verifies.
+    pub issuer: Arc<str>,
     /// Accepted `aud` values (app client ids in Cognito access-token mode). Never empty.
     pub audiences: Vec<String>,
     /// Accepted `alg` values. Never empty, never symmetric.
@@ -151,6 +152,18 @@ pub fn normalize_typ(typ: &str) -> String {
         Some(rest) => rest.to_owned(),
         None => lower,
     }
+}
+
+/// Whether a token's `typ` header normalises to `pin` (itself normalised by
+/// [`normalize_typ`]), compared without building the normalised string.
+pub fn typ_matches(pin: &str, typ: &str) -> bool {
+    let typ = typ.trim();
+    const PREFIX: &str = "application/";
+    let typ = match typ.get(..PREFIX.len()) {
+        Some(head) if head.eq_ignore_ascii_case(PREFIX) => typ.get(PREFIX.len()..).unwrap_or_default(),
+        _ => typ,
+    };
+    typ.eq_ignore_ascii_case(pin)
 }
 
 pub(crate) fn algorithm_from_name(name: &str) -> Option<Algorithm> {
@@ -242,7 +255,7 @@ fn issuer_from_raw(raw: RawIssuer, allow_loopback_http: bool) -> Result<IssuerCo
         principal_claim: non_empty("principal_claim", raw.principal_claim, "sub")?,
         groups_claim: non_empty("groups_claim", raw.groups_claim, "cognito:groups")?,
         require_bound_token: raw.require_bound_token,
-        issuer: raw.issuer,
+        issuer: raw.issuer.into(),
     })
 }
 
@@ -483,6 +496,38 @@ mod tests {
     fn typ_normalisation() {
         for (raw, want) in [("at+jwt", "at+jwt"), ("application/at+JWT", "at+jwt"), ("JWT", "jwt")] {
             assert_eq!(normalize_typ(raw), want, "{raw}");
+        }
+    }
+
+    /// `typ_matches` says what comparing the two normalised strings says, on every pair.
+    #[test]
+    fn typ_matching_is_normalised_equality() {
+        let variants = [
+            "at+jwt",
+            "AT+JWT",
+            " at+jwt ",
+            "application/at+jwt",
+            "Application/AT+jwt",
+            "application/",
+            "APPLICATION/",
+            "application/application/at+jwt",
+            "jwt",
+            "JWT",
+            "application/jwt",
+            "application",
+            "",
+            " ",
+            "at+jwt2",
+            "applicatio/at+jwt",
+            "\u{e9}/jwt",
+            "application/\u{e9}",
+            "applicati\u{e9}/jwt",
+        ];
+        for pin in variants {
+            let pin = normalize_typ(pin);
+            for typ in variants {
+                assert_eq!(typ_matches(&pin, typ), normalize_typ(typ) == pin, "pin {pin:?}, typ {typ:?}");
+            }
         }
     }
 }

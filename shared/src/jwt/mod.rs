@@ -102,7 +102,7 @@ impl JwtVerifier {
             issuer.keys.fetch_at_init(now, &verifier.source(issuer)).await;
         }
         for issuer in &verifier.issuers {
-            tracing::info!(issuer = issuer.config.issuer, keys = issuer.keys.len(), "jwt issuer ready");
+            tracing::info!(issuer = &*issuer.config.issuer, keys = issuer.keys.len(), "jwt issuer ready");
         }
         Ok(verifier)
     }
@@ -130,7 +130,7 @@ impl JwtVerifier {
         let token = token::parse(token, &mut decoded).map_err(unauthenticated)?;
         let issuer = match token.claims.get("iss") {
             None => return Err(unauthenticated(JWT_ISS_MISSING)),
-            Some(Json::String(iss)) => self.issuers.iter().find(|i| i.config.issuer == *iss),
+            Some(Json::String(iss)) => self.issuers.iter().find(|i| *i.config.issuer == **iss),
             Some(_) => return Err(unauthenticated(JWT_CLAIM_TYPE)),
         };
         let issuer = issuer.ok_or(unauthenticated(JWT_ISS_UNTRUSTED))?;
@@ -138,7 +138,7 @@ impl JwtVerifier {
             return Err(unauthenticated(JWT_ALG_NOT_ALLOWED));
         }
         if let Some(pin) = &issuer.config.typ
-            && token.typ.as_ref() != Some(pin)
+            && !token.typ.as_deref().is_some_and(|typ| config::typ_matches(pin, typ))
         {
             return Err(unauthenticated(JWT_TYP_MISMATCH));
         }
@@ -147,7 +147,7 @@ impl JwtVerifier {
         if !selftest::passed(token.alg) {
             return Err(Rejection::fault(JWT_CRYPTO_SELF_TEST_FAILED));
         }
-        signature::verify(key, token.signing_input, &token.signature).map_err(unauthenticated)?;
+        signature::verify(key, token.signing_input, token.signature).map_err(unauthenticated)?;
         claims::validate(&issuer.config, &token.claims, now, self.times, &self.kept_claims).map_err(unauthenticated)
     }
 }

@@ -31,12 +31,12 @@ const UNSUPPORTED_HEADERS: [&str; 4] = ["enc", "zip", "b64", "cty"];
 pub(crate) struct Token<'a> {
     pub alg: Algorithm,
     pub kid: Cow<'a, str>,
-    /// Normalised `typ`, if any.
-    pub typ: Option<String>,
+    /// `typ` as the header gives it, if any (compare with `config::typ_matches`).
+    pub typ: Option<Cow<'a, str>>,
     pub claims: Object<'a>,
     /// `base64url(header) . base64url(payload)`, the bytes the signature covers.
     pub signing_input: &'a [u8],
-    pub signature: Vec<u8>,
+    pub signature: &'a [u8],
 }
 
 fn is_b64url(b: u8) -> bool {
@@ -66,7 +66,7 @@ fn object(bytes: &[u8]) -> Result<Object<'_>, Reason> {
 }
 
 /// Splits and decodes a compact JWS and checks its header. `buffer` receives the decoded
-/// header and claim set, which the returned token borrows.
+/// header, claim set and signature, which the returned token borrows.
 pub(crate) fn parse<'a>(token: &'a str, buffer: &'a mut Vec<u8>) -> Result<Token<'a>, Reason> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(JWT_TOO_LARGE);
@@ -87,14 +87,21 @@ pub(crate) fn parse<'a>(token: &'a str, buffer: &'a mut Vec<u8>) -> Result<Token
     if h.is_empty() || p.is_empty() {
         return Err(JWT_MALFORMED);
     }
-    // Both parts go into one buffer; their errors are still reported in order below.
+    // The three parts go into one buffer; their errors are still reported in order below.
     buffer.clear();
-    buffer.reserve(h.len().saturating_add(p.len()) / 4 * 3 + 3);
+    buffer.reserve(h.len().saturating_add(p.len()).saturating_add(s.len()) / 4 * 3 + 6);
     let header_decoded = b64_into(h, buffer);
-    let split = buffer.len();
+    let header_end = buffer.len();
     let payload_decoded = header_decoded.and_then(|()| b64_into(p, buffer));
+    let payload_end = buffer.len();
+    let signature_decoded = payload_decoded.and_then(|()| b64_into(s, buffer));
     let buffer: &'a [u8] = buffer;
-    let (header, payload) = buffer.split_at(split);
+    // The decoder only appends, so these ranges are in order and in the buffer.
+    let (Some(header), Some(payload), Some(signature)) =
+        (buffer.get(..header_end), buffer.get(header_end..payload_end), buffer.get(payload_end..))
+    else {
+        return Err(JWT_MALFORMED);
+    };
     header_decoded?;
     let (alg, kid, typ) = check_header(object(header)?)?;
     if s.is_empty() {
@@ -102,8 +109,7 @@ pub(crate) fn parse<'a>(token: &'a str, buffer: &'a mut Vec<u8>) -> Result<Token
     }
     payload_decoded?;
     let claims = object(payload)?;
-    let mut signature = Vec::new();
-    b64_into(s, &mut signature)?;
+    signature_decoded?;
     let signing_input = token.as_bytes().get(..h.len() + 1 + p.len()).ok_or(JWT_MALFORMED)?;
     Ok(Token { alg, kid, typ, claims, signing_input, signature })
 }
@@ -111,7 +117,8 @@ pub(crate) fn parse<'a>(token: &'a str, buffer: &'a mut Vec<u8>) -> Result<Token
 /// One pass over the header's members; the checks then run in a fixed order, so a header
 /// breaking several rules always gets the same reason: `alg`, embedded keys, `crit`,
 /// unsupported features, `typ`, `kid`.
-fn check_header(header: Object<'_>) -> Result<(Algorithm, Cow<'_, str>, Option<String>), Reason> {
+#[allow(clippy::type_complexity, reason = "alg, kid, typ")]
+fn check_header(header: Object<'_>) -> Result<(Algorithm, Cow<'_, str>, Option<Cow<'_, str>>), Reason> {
     let (mut alg, mut typ, mut kid) = (None, None, None);
     let (mut embedded_key, mut crit, mut unsupported) = (false, false, false);
     for (name, value) in header.into_members() {
@@ -144,7 +151,7 @@ fn check_header(header: Object<'_>) -> Result<(Algorithm, Cow<'_, str>, Option<S
     }
     let typ = match typ {
         None => None,
-        Some(Json::String(t)) => Some(super::config::normalize_typ(&t)),
+        Some(Json::String(t)) => Some(t),
         Some(_) => return Err(JWT_HEADER_INVALID),
     };
     let kid = match kid {
@@ -186,10 +193,11 @@ mod tests {
     #[test]
     fn accepts_a_well_formed_token() {
         let t = token(H, P, "c2ln");
-        check(&t, Ok((Algorithm::RS256, "k1", Some("jwt"))));
+        check(&t, Ok((Algorithm::RS256, "k1", Some("JWT"))));
         let mut buffer = Vec::new();
         let parsed = parse(&t, &mut buffer).unwrap_or_else(|r| panic!("{r}"));
         assert_eq!(parsed.signature, b"sig");
+        assert_eq!(parsed.claims.get("iss").and_then(Json::as_str), Some("https://i"));
         assert_eq!(parsed.claims.get("exp").map(Json::to_value), Some(serde_json::Value::from(1)));
         assert_eq!(parsed.signing_input, t.rsplit_once('.').map(|(m, _)| m.as_bytes()).unwrap_or_default());
     }

@@ -78,7 +78,7 @@ impl Rule {
         if !self.principals.is_empty() && !self.principals.iter().any(|p| p.matches(id)) {
             return Err(Mismatch::Principal);
         }
-        if !self.issuers.is_empty() && !jwt.is_some_and(|j| self.issuers.contains(&j.issuer)) {
+        if !self.issuers.is_empty() && !jwt.is_some_and(|j| self.issuers.iter().any(|i| **i == *j.issuer)) {
             return Err(Mismatch::Issuer);
         }
         if let Some(i) = self.scopes.iter().position(|s| !has_scope(id, s)) {

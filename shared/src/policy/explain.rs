@@ -73,7 +73,7 @@ pub fn describe(rule: &Rule, m: Mismatch, id: &Identity) -> String {
             let list: Vec<String> = rule.principals.iter().map(principal_text).collect();
             format!("principals: the caller is none of {}", list.join(", "))
         }
-        Mismatch::Issuer => format!("issuers: token issuer {:?} is not listed", jwt.map_or("", |j| j.issuer.as_str())),
+        Mismatch::Issuer => format!("issuers: token issuer {:?} is not listed", jwt.map_or("", |j| &*j.issuer)),
         Mismatch::Scope(i) => format!("scopes: missing {:?}", rule.scopes.get(i).map_or("", String::as_str)),
         Mismatch::AnyScope => format!("any_scopes: has none of {}", rule.any_scopes.join(", ")),
         Mismatch::Group => format!("groups: in none of {}", rule.groups.join(", ")),

@@ -73,10 +73,10 @@ pub fn policy(text: &str) -> Policy {
 /// A verified JWT identity: `sub`, `client_id`, scopes.
 pub fn jwt(sub: &str, client: &str, scopes: &[&str]) -> JwtIdentity {
     JwtIdentity {
-        issuer: ISSUER.to_owned(),
-        principal: sub.to_owned(),
-        subject: Some(sub.to_owned()),
-        client_id: Some(client.to_owned()),
+        issuer: ISSUER.into(),
+        principal: sub.into(),
+        subject: Some(sub.into()),
+        client_id: Some(client.into()),
         scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
         ..JwtIdentity::default()
     }
