@@ -327,7 +327,6 @@ fn context(verdict: &Verdict, principal: Option<&Arc<str>>) -> Context {
     if let Some(p) = principal {
         ctx.str("principal", Arc::clone(p));
     }
-    let mut scopes: Vec<&str> = Vec::new();
     if let Some(m) = &id.mtls {
         // A certificate's client_id is the principal.
         let client_id = match principal {
@@ -338,7 +337,6 @@ fn context(verdict: &Verdict, principal: Option<&Arc<str>>) -> Context {
         if let Some(t) = m.tenant() {
             ctx.str("tenant", t.to_owned());
         }
-        scopes.extend(m.scopes().iter().map(String::as_str));
     }
     if let Some(j) = &id.jwt {
         ctx.str("issuer", Arc::clone(&j.issuer));
@@ -351,20 +349,34 @@ fn context(verdict: &Verdict, principal: Option<&Arc<str>>) -> Context {
         if !j.groups.is_empty() {
             ctx.str("groups", j.groups.join(","));
         }
-        for s in &j.scopes {
-            if !scopes.contains(&s.as_str()) {
-                scopes.push(s);
-            }
-        }
         ctx.bool("token_bound", j.cnf_x5t_s256.is_some() && id.mtls.is_some());
     }
-    ctx.str("scopes", scopes.join(" "));
+    ctx.str("scopes", scope_list(id));
     if let Some(rule) = verdict.policy.as_ref().and_then(|p| p.rule.as_ref()) {
         ctx.str("policy_rule", Arc::clone(rule));
     }
     ctx.str("decision", verdict.outcome.as_str());
     ctx.num("authorized_at", i64::try_from(verdict.at).unwrap_or(i64::MAX));
     ctx
+}
+
+/// The certificate's scopes, then the token's that the certificate does not have, separated
+/// by spaces (a token's scopes are distinct already).
+fn scope_list(id: &Identity) -> String {
+    match (&id.mtls, &id.jwt) {
+        (None, None) => String::new(),
+        (Some(m), None) => m.scopes().join(" "),
+        (None, Some(j)) => j.scopes.join(" "),
+        (Some(m), Some(j)) => {
+            let mut scopes: Vec<&str> = m.scopes().iter().map(String::as_str).collect();
+            for s in &j.scopes {
+                if !scopes.contains(&s.as_str()) {
+                    scopes.push(s);
+                }
+            }
+            scopes.join(" ")
+        }
+    }
 }
 
 #[cfg(test)]

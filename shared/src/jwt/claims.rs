@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::Map;
 
 use super::config::{IssuerConfig, TokenKind};
-use super::json::{Json, Object};
+use super::json::{Json, Object, same_name};
 use super::reasons::*;
 use crate::decision::{JwtIdentity, Reason};
 
@@ -25,7 +25,7 @@ impl KeptClaims {
     fn keeps(&self, name: &str) -> bool {
         match self {
             KeptClaims::All => true,
-            KeptClaims::Named(names) => names.iter().any(|n| n == name),
+            KeptClaims::Named(names) => names.iter().any(|n| same_name(n, name)),
         }
     }
 }
@@ -62,8 +62,8 @@ fn check_types(issuer: &IssuerConfig, claims: &Object<'_>) -> Result<(), Reason>
             _ => true,
         };
         if !typed
-            || (name == issuer.groups_claim && strings(v).is_none())
-            || (name == issuer.principal_claim && !is_string(v))
+            || (same_name(name, &issuer.groups_claim) && strings(v).is_none())
+            || (same_name(name, &issuer.principal_claim) && !is_string(v))
         {
             return Err(JWT_CLAIM_TYPE);
         }
@@ -170,7 +170,7 @@ pub(crate) fn validate(
     // The principal claim's value is copied once, and shared where it is also `sub` or
     // `client_id`.
     let string = |name: &str| {
-        if name == issuer.principal_claim {
+        if same_name(name, &issuer.principal_claim) {
             Some(Arc::clone(&principal))
         } else {
             claims.get(name).and_then(Json::as_str).map(Arc::from)
