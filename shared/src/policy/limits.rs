@@ -56,6 +56,11 @@ pub fn prefix_len(arn: &ApiArn) -> usize {
     arn.stage_prefix().len()
 }
 
+/// What `g` adds to the Allow statement, serialized: its ARN as a JSON string and a comma.
+fn statement_cost(prefix_len: usize, g: &Grant) -> usize {
+    prefix_len + json_len(&g.method) + json_len(&g.path) + 3
+}
+
 /// An upper bound of the ARN's length in characters (bytes; equal for ASCII).
 fn arn_len(prefix_len: usize, g: &Grant) -> usize {
     prefix_len + g.method.len() + g.path.len()
@@ -73,6 +78,22 @@ pub fn normalise(grants: &[Grant]) -> Vec<Grant> {
         }
     }
     out
+}
+
+/// Whether [`normalise`] and then [`fit`] would return `grants` as they are: no `*` method to
+/// write out, no repeat, every ARN and the whole statement within the limits. (When they all
+/// fit, `fit` keeps every grant in order whatever the request.)
+pub fn fits_unchanged(prefix_len: usize, grants: &[Grant]) -> bool {
+    let mut total = STATEMENT_OVERHEAD;
+    for (i, g) in grants.iter().enumerate() {
+        let written_out = &*g.method == "*" && !g.path.starts_with("/*");
+        if written_out || arn_len(prefix_len, g) > MAX_ARN_CHARS || grants.get(..i).is_some_and(|seen| seen.contains(g))
+        {
+            return false;
+        }
+        total += statement_cost(prefix_len, g);
+    }
+    total <= MAX_ALLOW_STATEMENT_BYTES
 }
 
 /// Sorts, deduplicates and removes grants another grant of the list covers.
@@ -107,7 +128,7 @@ pub fn fit(prefix_len: usize, mut grants: Vec<Grant>, request: Option<(&str, &st
         }
     }
 
-    let cost = |g: &Grant| prefix_len + json_len(&g.method) + json_len(&g.path) + 3;
+    let cost = |g: &Grant| statement_cost(prefix_len, g);
     let total: usize = STATEMENT_OVERHEAD + grants.iter().map(cost).sum::<usize>();
     if total > MAX_ALLOW_STATEMENT_BYTES {
         truncated = true;
@@ -144,5 +165,45 @@ mod tests {
             assert_eq!(prefix_len(&a), a.stage_prefix().len(), "{arn}");
         }
         assert_eq!(json_len("a\"b\\c\u{1}é"), 3 + 2 + 2 + 6 + 2);
+    }
+
+    fn grant(method: &str, path: &str) -> Grant {
+        Grant { method: method.into(), path: path.into() }
+    }
+
+    /// `fits_unchanged` says yes only where normalising and fitting return the grants as they
+    /// are, for no request and for a request each grant admits; each reason to say no is seen.
+    #[test]
+    fn fits_unchanged_only_where_fitting_changes_nothing() {
+        let prefix = "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/".len();
+        let long = format!("/{}", "a".repeat(MAX_ARN_CHARS));
+        // Paths of 100 bytes: the statement's limit falls between 74 and 75 of them.
+        let many = |n: usize| -> Vec<Grant> { (0..n).map(|i| grant("GET", &format!("/{i:099}"))).collect() };
+        let at_limit = (1..200)
+            .take_while(|&n| STATEMENT_OVERHEAD + n * (prefix + 3 + 100 + 3) <= MAX_ALLOW_STATEMENT_BYTES)
+            .last();
+        let at_limit = at_limit.unwrap_or_default();
+        let cases: Vec<(Vec<Grant>, bool)> = vec![
+            (vec![], true),
+            (vec![grant("GET", "/orders/*"), grant("POST", "/orders")], true),
+            (vec![grant("*", "/*")], true),
+            (vec![grant("*", "/orders")], false),
+            (vec![grant("GET", "/a"), grant("GET", "/a")], false),
+            (vec![grant("GET", &long)], false),
+            (many(at_limit), true),
+            (many(at_limit + 1), false),
+        ];
+        for (grants, expected) in cases {
+            assert_eq!(fits_unchanged(prefix, &grants), expected, "{} grants", grants.len());
+            if expected {
+                assert_eq!(fit(prefix, normalise(&grants), None).grants, grants);
+                for g in &grants {
+                    let request = Some((&*g.method, &*g.path)).filter(|(m, _)| *m != "*");
+                    assert_eq!(fit(prefix, normalise(&grants), request).grants, grants);
+                }
+            } else {
+                assert_ne!(fit(prefix, normalise(&grants), None).grants, grants);
+            }
+        }
     }
 }

@@ -181,6 +181,9 @@ impl Policy {
 /// into API Gateway's limits like [`Policy::evaluate`] does (a no-op on its grants), so
 /// grants from anywhere come out within the limits and never wider.
 pub fn resource_arns(arn: &ApiArn, grants: &[Grant]) -> Vec<String> {
+    if limits::fits_unchanged(limits::prefix_len(arn), grants) {
+        return grants.iter().map(|g| arn.route(&g.method, &g.path)).collect();
+    }
     let grants = limits::normalise(grants);
     let request = grants
         .iter()
