@@ -629,6 +629,33 @@ mod tests {
 
     use super::*;
 
+    thread_local! {
+        static TEST_LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+
+    /// Each call starts empty and keeps the capacity of the last; a call inside another gets
+    /// its own buffer and leaves the outer line alone; a huge line's buffer is not kept.
+    #[test]
+    fn scratch_lines_start_empty_and_do_not_meet() {
+        let first = with_scratch(&TEST_LINE, |line| {
+            line.push_str("outer");
+            let inner = with_scratch(&TEST_LINE, |inner| {
+                assert!(inner.is_empty());
+                inner.push_str("inner");
+                inner.clone()
+            });
+            line.push('+');
+            line.push_str(&inner);
+            (line.clone(), line.capacity())
+        });
+        assert_eq!(first.0, "outer+inner");
+        with_scratch(&TEST_LINE, |line| {
+            assert!(line.is_empty() && line.capacity() >= first.1, "{}", line.capacity());
+            line.push_str(&"x".repeat(SCRATCH_KEEP + 1));
+        });
+        with_scratch(&TEST_LINE, |line| assert!(line.is_empty() && line.capacity() <= SCRATCH_KEEP));
+    }
+
     fn skips(text: &str) -> bool {
         let mut r = Reader::new(text);
         r.skip().is_ok() && r.finish().is_ok()
