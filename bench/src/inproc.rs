@@ -92,6 +92,10 @@ pub struct Case {
     /// Per-decision means of batches of [`BATCH`] untimed decisions (mTLS): a decision of a
     /// few microseconds is short enough that timing each one adds the clock's own cost to it.
     pub batched: Option<Stats>,
+    /// How much the raw verify's median moved from round to round (largest over smallest
+    /// round median, minus one; JWT): the same code on the same input, so this is the
+    /// machine's speed moving under the run, which the time ratios then carry.
+    pub raw_round_spread: Option<f64>,
 }
 
 /// Decisions per timed batch, for [`Case::batched`].
@@ -126,6 +130,7 @@ impl Case {
             "handler_over_parsed_key_verify": self.parsed_ratio().map(round),
             "registry_lookups_per_decision": self.lookups_per_decision,
             "batched_per_decision": self.batched.map(|b| b.json()),
+            "raw_verify_round_median_spread": self.raw_round_spread.map(round),
             "decisions_per_sec_one_core": self.per_core().round(),
         })
     }
@@ -191,6 +196,7 @@ async fn jwt_case(
     if raw.len() != n || parsed.len() != n {
         return Err(format!("{name}: a raw verify failed {} times", 2 * n - raw.len() - parsed.len()));
     }
+    let raw_round_spread = raw.chunk_spread(effort.jwt_per_round);
     Ok(Case {
         name,
         handler: handler.finish(),
@@ -199,6 +205,7 @@ async fn jwt_case(
         parsed: Some(parsed.finish()),
         lookups_per_decision: None,
         batched: None,
+        raw_round_spread,
     })
 }
 
@@ -249,6 +256,7 @@ async fn mtls_case(effort: &Effort) -> Res<Case> {
         parsed: None,
         lookups_per_decision: Some(lookups),
         batched: Some(batched.finish()),
+        raw_round_spread: None,
     })
 }
 

@@ -14,6 +14,11 @@ use crate::registry::RegistryRun;
 use crate::runtime::{Cold, Warm};
 use crate::stats::{human_bytes, human_ns, human_rate, round};
 
+/// A raw verify whose median per round moved by more than this over a run says the machine's
+/// speed moved under it (noisy neighbours, frequency changes): the time ratios of such a run
+/// are flagged. Steady runs here move by a few per cent.
+const UNSTEADY: f64 = 0.15;
+
 /// The functions run through the Runtime API, by name.
 pub const AUTHZ_JWT: &str = "authorizer, JWT config";
 pub const AUTHZ_MTLS: &str = "authorizer, JWT + mTLS config";
@@ -101,13 +106,14 @@ impl Report {
     pub fn targets(&self) -> Vec<Target> {
         let ratio = |name: &str| {
             let r = self.case(name).and_then(Case::ratio);
+            let unsteady = self.case(name).and_then(|c| c.raw_round_spread).is_some_and(|s| s > UNSTEADY);
             Target {
                 what: format!("{name} handler / raw verify"),
                 goal: "≤ 1.15×".to_owned(),
                 limit: 1.15,
                 at_least: false,
                 measured: r,
-                shown: r.map_or("-".to_owned(), |r| format!("{r:.2}×")),
+                shown: r.map_or("-".to_owned(), |r| format!("{r:.2}×{}", if unsteady { " (unsteady)" } else { "" })),
             }
         };
         let instructions = |alg: &str, name: &str| {
@@ -227,6 +233,14 @@ impl Report {
         );
         let _ =
             writeln!(s, "   timed calls for JWT, decisions / time over batches of {BATCH} untimed decisions for mTLS)");
+        for (name, spread) in self.inproc.iter().filter_map(|c| c.raw_round_spread.map(|s| (c.name, s))) {
+            let steady = if spread <= UNSTEADY { "steady" } else { "NOT steady: its time ratios are unreliable" };
+            let _ = writeln!(
+                s,
+                "  {name}: the raw verify's median per round moved by {:.0}% over the run (machine {steady})",
+                spread * 100.0
+            );
+        }
         for c in self.inproc.iter().filter_map(|c| c.lookups_per_decision.map(|l| (c.name, l))) {
             let _ = writeln!(s, "  {}: {:.4} registry lookups per decision", c.0, c.1);
         }

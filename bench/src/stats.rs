@@ -31,6 +31,22 @@ impl Samples {
         self.ns.is_empty()
     }
 
+    /// How far the medians of consecutive runs of `chunk` samples (the rounds) spread: the
+    /// largest over the smallest, minus one; `None` with fewer than two whole runs.
+    pub fn chunk_spread(&self, chunk: usize) -> Option<f64> {
+        let medians: Vec<f64> = self
+            .ns
+            .chunks_exact(chunk.max(1))
+            .map(|c| {
+                let mut sorted = c.to_vec();
+                sorted.sort_by(f64::total_cmp);
+                percentile(&sorted, 50.0)
+            })
+            .collect();
+        let (min, max) = medians.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &m| (lo.min(m), hi.max(m)));
+        (medians.len() >= 2 && min > 0.0).then(|| max / min - 1.0)
+    }
+
     pub fn finish(mut self) -> Stats {
         self.ns.sort_by(f64::total_cmp);
         let n = self.ns.len();
@@ -129,6 +145,18 @@ pub fn median(values: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunk_spread_is_the_largest_over_the_smallest_round_median() {
+        let mut s = Samples::default();
+        // Rounds of three: medians 10, 20, 15; the trailing partial round is left out.
+        for v in [9.0, 10.0, 50.0, 20.0, 1.0, 30.0, 15.0, 15.0, 15.0, 1000.0] {
+            s.push_ns(v);
+        }
+        assert_eq!(s.chunk_spread(3), Some(1.0));
+        assert_eq!(s.chunk_spread(10), None);
+        assert_eq!(Samples::default().chunk_spread(3), None);
+    }
 
     #[track_caller]
     fn check(values: &[f64], expected: (f64, f64, f64)) {
