@@ -270,6 +270,36 @@ fn push_digits(out: &mut String, mut value: u64, width: usize) {
 fn rfc3339_micros(out: &mut String, at: SystemTime) {
     let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
+    // The date and time to the second change once a second: written once, then copied.
+    let copied = SECOND
+        .try_with(|second| {
+            let mut second = second.try_borrow_mut().ok()?;
+            if second.0 != Some(secs) {
+                second.1.clear();
+                date_time(&mut second.1, secs);
+                second.0 = Some(secs);
+            }
+            out.push_str(&second.1);
+            Some(())
+        })
+        .ok()
+        .flatten();
+    if copied.is_none() {
+        date_time(out, secs);
+    }
+    out.push('.');
+    push_digits(out, u64::from(since.subsec_micros()), 6);
+    out.push('Z');
+}
+
+thread_local! {
+    /// The second [`rfc3339_micros`] last wrote, and its text (`2026-11-23T10:00:00`).
+    static SECOND: std::cell::RefCell<(Option<u64>, String)> =
+        const { std::cell::RefCell::new((None, String::new())) };
+}
+
+/// `secs` after the epoch as `YYYY-MM-DDTHH:MM:SS`.
+fn date_time(out: &mut String, secs: u64) {
     let (days, in_day) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(i64::try_from(days).unwrap_or(0));
     push_digits(out, u64::try_from(y).unwrap_or(0), 4);
@@ -279,12 +309,10 @@ fn rfc3339_micros(out: &mut String, at: SystemTime) {
         ('T', in_day / 3600, 2),
         (':', in_day % 3600 / 60, 2),
         (':', in_day % 60, 2),
-        ('.', u64::from(since.subsec_micros()), 6),
     ] {
         out.push(sep);
         push_digits(out, value, width);
     }
-    out.push('Z');
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
@@ -319,6 +347,19 @@ mod tests {
             let mut s = String::new();
             rfc3339_micros(&mut s, UNIX_EPOCH + Duration::from_secs(secs));
             assert_eq!(s, expected, "{secs}");
+        }
+        // The same second again, with its microseconds, then the next one (the cached text of
+        // the second is used, then replaced).
+        let at = |secs, micros| UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(micros);
+        for (time, expected) in [
+            (at(1_790_000_000, 7), "2026-09-21T14:13:20.000007Z"),
+            (at(1_790_000_000, 999_999), "2026-09-21T14:13:20.999999Z"),
+            (at(1_790_000_001, 0), "2026-09-21T14:13:21.000000Z"),
+            (at(0, 1), "1970-01-01T00:00:00.000001Z"),
+        ] {
+            let mut s = String::from("head:");
+            rfc3339_micros(&mut s, time);
+            assert_eq!(s, format!("head:{expected}"));
         }
     }
 
