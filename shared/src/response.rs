@@ -95,8 +95,7 @@ impl Context {
     /// and first byte before their bytes are compared: the context's keys differ there, so
     /// a decision's nine keys cost no `memcmp`.
     fn set(&mut self, key: &'static str, value: ContextValue) -> &mut Self {
-        let same = |k: &str| k.len() == key.len() && k.as_bytes().first() == key.as_bytes().first() && k == key;
-        match self.0.iter_mut().find(|(k, _)| same(k)) {
+        match self.0.iter_mut().find(|(k, _)| json::same_name(k, key)) {
             Some(slot) => slot.1 = value,
             None => self.0.push((key, value)),
         }

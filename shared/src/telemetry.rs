@@ -49,9 +49,9 @@ pub fn log_decision(r: &DecisionRecord<'_>) {
     );
 }
 
-/// One EMF line: counts the decision under the dimensions (Outcome) and (Outcome, Reason),
-/// and records the handler latency.
-pub fn emf_line(r: &DecisionRecord<'_>, timestamp_ms: u64) -> String {
+/// [`write_emf_line`] into a new string, for the tests.
+#[cfg(test)]
+fn emf_line(r: &DecisionRecord<'_>, timestamp_ms: u64) -> String {
     let mut s = String::with_capacity(448);
     write_emf_line(&mut s, r, timestamp_ms);
     s
@@ -62,7 +62,7 @@ thread_local! {
     static EMF_LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
-/// Writes the [`emf_line`] of `r` to `sink`, in a buffer the thread keeps.
+/// Writes the EMF line of `r` ([`write_emf_line`]) to `sink`, in a buffer the thread keeps.
 pub fn emit_emf_line(sink: &dyn MetricsSink, r: &DecisionRecord<'_>, timestamp_ms: u64) {
     crate::json::with_scratch(&EMF_LINE, |line| {
         write_emf_line(line, r, timestamp_ms);
@@ -70,7 +70,8 @@ pub fn emit_emf_line(sink: &dyn MetricsSink, r: &DecisionRecord<'_>, timestamp_m
     });
 }
 
-/// [`emf_line`], appended to `s`.
+/// One EMF line, appended to `s`: counts the decision under the dimensions (Outcome) and
+/// (Outcome, Reason), and records the handler latency.
 fn write_emf_line(s: &mut String, r: &DecisionRecord<'_>, timestamp_ms: u64) {
     // Every interpolated value is a reason code, an enum name or a number: no escaping
     // needed. Written piece by piece: `format!` costs more than the rest of the line.

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
+pub(crate) use crate::json::same_name;
 use crate::json::{Invalid, Reader, Result as Read};
 
 /// A JSON value of a token, its strings borrowed from the decoded text where they hold no
@@ -32,13 +33,6 @@ pub(crate) enum Json<'a> {
 /// An object's members in document order; no two have the same (decoded) name.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Object<'a>(Vec<(Cow<'a, str>, Json<'a>)>);
-
-/// `a == b`, with the length and first byte compared before the bytes: claim names are
-/// mostly three letters (`iss`, `sub`, `aud`, `exp`, ...) and seldom share the first, so
-/// most comparisons end without a call to `memcmp`.
-pub(crate) fn same_name(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
-}
 
 impl<'a> Object<'a> {
     pub(crate) fn get(&self, name: &str) -> Option<&Json<'a>> {
