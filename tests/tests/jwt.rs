@@ -277,6 +277,9 @@ async fn claim_rules() {
         ("numeric sub", sign(json!({"sub": 7})), (401, "jwt_claim_type")),
         ("array scope", sign(json!({"scope": ["orders:read"]})), (401, "jwt_claim_type")),
         ("string groups", sign(json!({"cognito:groups": "admins"})), (401, "jwt_claim_type")),
+        // The context joins scopes with spaces and groups with commas.
+        ("space in an scp entry", sign(json!({"scp": ["orders:read admin"]})), (401, "jwt_claim_value")),
+        ("comma in a group", sign(json!({"cognito:groups": ["ops,admins"]})), (401, "jwt_claim_value")),
         ("missing sub", sign(json!({"sub": null})), (401, "jwt_principal_missing")),
     ];
     run(&v, cases).await;

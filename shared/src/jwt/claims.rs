@@ -149,6 +149,16 @@ fn add_words(out: &mut Vec<String>, v: Option<&Json<'_>>) {
     }
 }
 
+/// The context joins scopes with spaces and groups with commas (`shared::authorizer`): a
+/// backend that splits them again must get back what the token said. A `scope` string is
+/// split on ASCII whitespace, so only another kind of whitespace can be left in one of its
+/// words; an `scp` entry may hold anything. RFC 6749 §3.3 scope tokens hold no space.
+fn check_joinable(scopes: &[String], groups: &[String]) -> Result<(), Reason> {
+    let scope_ok = |s: &String| !s.is_empty() && !s.contains(char::is_whitespace);
+    let group_ok = |g: &String| !g.is_empty() && !g.contains(',');
+    if scopes.iter().all(scope_ok) && groups.iter().all(group_ok) { Ok(()) } else { Err(JWT_CLAIM_VALUE) }
+}
+
 /// Checks the claims of a token whose signature was verified with one of `issuer`'s keys
 /// and builds the identity. `now` is in seconds.
 pub(crate) fn validate(
@@ -181,6 +191,7 @@ pub(crate) fn validate(
     add_words(&mut scopes, claims.get("scp"));
     let mut groups = Vec::new();
     add_words(&mut groups, claims.get(&issuer.groups_claim));
+    check_joinable(&scopes, &groups)?;
     let scalars = claims
         .iter()
         .filter(|(name, v)| matches!(v, Json::String(_) | Json::Number(_) | Json::Bool(_)) && kept.keeps(name));
@@ -328,6 +339,27 @@ mod tests {
         check(&id, json!({"aud": "api", "token_use": "id"}), Ok(()));
         check(&id, json!({"aud": null, "token_use": "id"}), Err(JWT_AUD_MISSING));
         check(&id, access, Err(JWT_TOKEN_USE_MISMATCH));
+    }
+
+    /// Scopes and groups that would not survive being joined for the context.
+    #[test]
+    fn scopes_and_groups_must_survive_the_join() {
+        let oidc = issuer(TokenKind::Oidc);
+        check(&oidc, json!({"scp": ["orders:read", "orders:write"], "cognito:groups": ["ops team", "a.b"]}), Ok(()));
+        check(&oidc, json!({"scope": " orders:read\torders:write  "}), Ok(()));
+        check(&oidc, json!({"scp": "orders:read admin"}), Ok(()));
+        check(&oidc, json!({"scp": []}), Ok(()));
+        for refused in [
+            json!({"scp": ["orders:read admin"]}),
+            json!({"scp": ["orders:read\tadmin"]}),
+            json!({"scp": ["orders:read\u{3000}admin"]}),
+            json!({"scp": [""]}),
+            json!({"scope": "orders:read\u{2003}admin"}),
+            json!({"cognito:groups": ["ops,admins"]}),
+            json!({"cognito:groups": ["ops", ""]}),
+        ] {
+            check(&oidc, refused, Err(JWT_CLAIM_VALUE));
+        }
     }
 
     #[test]

@@ -43,6 +43,10 @@ pub const JWT_ISS_MISSING: Reason = Reason::new("jwt_iss_missing");
 pub const JWT_ISS_UNTRUSTED: Reason = Reason::new("jwt_iss_untrusted");
 /// A registered or used claim of the wrong JSON type (e.g. a string `exp`).
 pub const JWT_CLAIM_TYPE: Reason = Reason::new("jwt_claim_type");
+/// A scope or group that the context could not carry as itself: scopes reach it joined with
+/// spaces and groups with commas, so an `scp` entry that is empty or holds whitespace, or a
+/// group that is empty or holds a comma, would read as other scopes or groups there.
+pub const JWT_CLAIM_VALUE: Reason = Reason::new("jwt_claim_value");
 pub const JWT_EXP_MISSING: Reason = Reason::new("jwt_exp_missing");
 pub const JWT_EXPIRED: Reason = Reason::new("jwt_expired");
 /// `nbf` is later than now plus the leeway.
@@ -94,6 +98,7 @@ pub const ALL: &[Reason] = &[
     JWT_ISS_MISSING,
     JWT_ISS_UNTRUSTED,
     JWT_CLAIM_TYPE,
+    JWT_CLAIM_VALUE,
     JWT_EXP_MISSING,
     JWT_EXPIRED,
     JWT_NOT_YET_VALID,

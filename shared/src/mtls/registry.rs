@@ -14,7 +14,7 @@
 //! | `issuer` | S | normalised issuer DN (`mtls::dn`); when present the certificate's issuer must match |
 //! | `cert_sha256` | S | SHA-256 of the certificate's DER, 64 lower-case hex digits; the presented certificate must be exactly this one; required unless `AUTHZ_MTLS_REQUIRE_CERT_PIN=false` (`clientctl` always writes it) |
 //! | `tenant` | S | optional, copied to the context |
-//! | `scopes` | L of S, or SS | optional, copied to the context |
+//! | `scopes` | L of S, or SS | optional, copied to the context (no whitespace, none empty) |
 //! | `routes` | L of S, or SS | optional `METHOD /path` patterns this client may call |
 //! | `usage_plan_key` | S | optional REST usage-plan API key (`usageIdentifierKey`) |
 //! | `created_at` | N | Unix seconds |
@@ -182,7 +182,7 @@ impl RegistryItem {
             issuer,
             cert_sha256,
             tenant: optional(item, "tenant", string)?,
-            scopes: optional(item, "scopes", strings)?.unwrap_or_default(),
+            scopes: optional(item, "scopes", strings)?.map(words).transpose()?.unwrap_or_default(),
             routes: optional(item, "routes", strings)?.unwrap_or_default(),
             usage_plan_key: optional(item, "usage_plan_key", string)?,
             created_at: optional(item, "created_at", number)?,
@@ -190,6 +190,16 @@ impl RegistryItem {
             revoked_reason: optional(item, "revoked_reason", string)?,
             expires_at: optional(item, EXPIRES_AT, number)?,
         })
+    }
+}
+
+/// Scopes reach the authorizer context joined with spaces: one that is empty or holds
+/// whitespace would read as other scopes there (`clientctl` writes none such).
+fn words(scopes: Vec<String>) -> Result<Vec<String>, RegistryError> {
+    if scopes.iter().all(|s| !s.is_empty() && !s.contains(char::is_whitespace)) {
+        Ok(scopes)
+    } else {
+        Err(malformed("scopes", "scopes without whitespace"))
     }
 }
 
@@ -350,6 +360,10 @@ mod tests {
             check(&[("cert_sha256", Some(s(&bad)))], Err("attribute cert_sha256: expected 64 lower-case hex digits"));
         }
         check(&[("scopes", Some(s("a b")))], Err("attribute scopes: expected a list of strings (L of S, or SS)"));
+        for bad in ["a b", "", "a\u{3000}b"] {
+            let list = AttributeValue::L(vec![s("orders:read"), s(bad)]);
+            check(&[("scopes", Some(list))], Err("attribute scopes: expected scopes without whitespace"));
+        }
         check(
             &[("routes", Some(AttributeValue::L(vec![n("1")])))],
             Err("attribute routes: expected a list of strings (L of S, or SS)"),
