@@ -180,7 +180,7 @@ def rest_event(authorization=None, cert=None, method="GET", path="/orders/42", r
     }
 
 
-def http_event(authorization=None, cert=None, method="GET", path="/orders/42", route="GET /orders/{id}"):
+def http_event(authorization=None, cert=None, method="GET", path="/orders/42", route="GET /orders/{id}", route_arn=None):
     headers = {"host": "payments.internal.example.com", "user-agent": "orders-frontend/1.4", "accept": "application/json",
                "x-amzn-trace-id": "Root=1-66f2b3c0-5c7d0a1e2f3a4b5c6d7e8f90"}
     if authorization is not None:
@@ -194,7 +194,7 @@ def http_event(authorization=None, cert=None, method="GET", path="/orders/42", r
     if cert is not None:
         ctx["authentication"] = {"clientCert": cert}
     return {
-        "version": "2.0", "type": "REQUEST", "routeArn": arn(method, path.lstrip("/")),
+        "version": "2.0", "type": "REQUEST", "routeArn": route_arn or arn(method, path.lstrip("/")),
         "identitySource": [authorization] if authorization else [], "routeKey": route, "rawPath": path,
         "rawQueryString": "", "cookies": [], "headers": headers, "queryStringParameters": {},
         "requestContext": ctx, "pathParameters": {"id": path.rsplit("/", 1)[-1]}, "stageVariables": {},
@@ -253,6 +253,11 @@ def fixtures():
     write("http-v2-simple", "unauthorized-expired-jwt", http_event(f"Bearer {expired}"))
     write("http-v2-simple", "deny-route-not-granted", http_event(f"Bearer {good_ec}"))
     write("rest-request", "deny-route-not-granted", rest_event(f"Bearer {good_ec}", method="DELETE", path="/orders/42"))
+    # A `$default` route: the policy decides on the request's own method and path.
+    default_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{STAGE}/$default"
+    write("http-v2-simple", "allow-default-route", http_event(f"Bearer {good}", path=f"/{STAGE}/orders/42", route="$default", route_arn=default_arn))
+    write("http-v2-simple", "unauthorized-default-route-dot-segments",
+          http_event(f"Bearer {good}", path=f"/{STAGE}/orders/../admin", route="$default", route_arn=default_arn))
     (EVENTS / "http-v2-simple" / "suite.json").write_text(json.dumps({"env": {"AUTHZ_HTTP_API_SIMPLE_RESPONSES": "true"}}, indent=2) + "\n")
 
     # mTLS (client registry): REST REQUEST and HTTP API v2

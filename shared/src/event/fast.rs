@@ -322,7 +322,7 @@ pub fn parse_event<'a>(event: &'a [u8], config: &EventConfig) -> Result<AuthRequ
             let arn = parse_arn(text(&e.route_arn))?;
             check_total(&headers)?;
             let token = token_from(headers)?;
-            let route = route_of(&arn, http_method, text(&http.path).or(text(&e.raw_path)));
+            let route = route_of(&arn, http_method, text(&http.path).or(text(&e.raw_path)))?;
             let client_cert = context.authentication.flatten().map(Cert::into_client_cert);
             Ok(AuthRequest { shape, arn, route, token, client_cert })
         }

@@ -32,6 +32,9 @@ pub const HEADER_NOT_ASCII: Reason = Reason::new("header_not_ascii");
 pub const TOKEN_HEADER_REPEATED: Reason = Reason::new("token_header_repeated");
 pub const TOKEN_SCHEME_NOT_BEARER: Reason = Reason::new("token_scheme_not_bearer");
 pub const TOKEN_MALFORMED: Reason = Reason::new("token_malformed");
+/// A `$default` route's request path with a dot segment, an encoded separator or NUL, or a
+/// backslash (see [`check_request_path`]).
+pub const PATH_NOT_CANONICAL: Reason = Reason::new("path_not_canonical");
 
 /// API Gateway's limit on the total size of header values.
 pub const MAX_HEADER_BYTES: usize = 10 * 1024;
@@ -95,19 +98,53 @@ fn parse_arn(arn: Option<&str>) -> Result<ApiArn, Reason> {
 }
 
 /// The `$default` route's ARN names no method or path: they come from the request itself
-/// (`requestContext.http`, or `rawPath`), with the stage prefix taken off the path. `None`
-/// for any other route, whose ARN names both.
-fn route_of(arn: &ApiArn, http_method: &str, raw_path: Option<&str>) -> Option<(String, String)> {
+/// (`requestContext.http`, or `rawPath`), with the stage prefix taken off the path (a named
+/// stage's name leads the path; the `$default` stage's does not). `None` for any other
+/// route, whose ARN names both. The policy then decides on a path the caller wrote, so one
+/// that a backend could read as another path is refused ([`check_request_path`]).
+fn route_of(arn: &ApiArn, http_method: &str, raw_path: Option<&str>) -> Result<Option<(String, String)>, Reason> {
     if arn.method() != "$default" {
-        return None;
+        return Ok(None);
     }
     let raw = raw_path.unwrap_or("/");
-    let path = raw
-        .strip_prefix('/')
-        .and_then(|p| p.strip_prefix(arn.stage()))
-        .and_then(|p| p.strip_prefix('/'))
-        .map_or_else(|| raw.to_owned(), |p| format!("/{p}"));
-    Some((http_method.to_ascii_uppercase(), path))
+    check_request_path(raw)?;
+    let path = match raw.strip_prefix('/').and_then(|p| p.strip_prefix(arn.stage())) {
+        _ if arn.stage() == "$default" => raw.to_owned(),
+        Some("") => "/".to_owned(),
+        Some(rest) if rest.starts_with('/') => rest.to_owned(),
+        _ => raw.to_owned(),
+    };
+    Ok(Some((http_method.to_ascii_uppercase(), path)))
+}
+
+/// A request path the policy can match as the backend will read it: it starts with `/` and
+/// holds no segment of dots (`.`, `..`, also written `%2e`), no encoded separator (`%2f`,
+/// `%5c`), no `\` (a separator to some servers) and no encoded NUL (`%00`), in either letter
+/// case. Under a grant such as `GET /public/*`, `/public/../admin` or `/public/..%2fadmin`
+/// would match and reach `/admin` in a backend that normalises or decodes the path.
+fn check_request_path(path: &str) -> Result<(), Reason> {
+    let Some(rest) = path.strip_prefix('/') else { return Err(PATH_NOT_CANONICAL) };
+    let bytes = rest.as_bytes();
+    let encoded = |at: usize, code: &[u8]| bytes.get(at + 1..at + 3).is_some_and(|h| h.eq_ignore_ascii_case(code));
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\\' || (b == b'%' && [b"2f", b"5c", b"00"].into_iter().any(|code| encoded(i, code))) {
+            return Err(PATH_NOT_CANONICAL);
+        }
+    }
+    let dots_only = |segment: &str| {
+        let (mut at, s) = (0, segment.as_bytes());
+        while at < s.len() {
+            if s.get(at) == Some(&b'.') {
+                at += 1;
+            } else if s.get(at..at + 3).is_some_and(|e| e.eq_ignore_ascii_case(b"%2e")) {
+                at += 3;
+            } else {
+                return false;
+            }
+        }
+        !s.is_empty()
+    };
+    if rest.split('/').any(dots_only) { Err(PATH_NOT_CANONICAL) } else { Ok(()) }
 }
 
 /// `Bearer <token68>` (scheme case-insensitive, RFC 9110 §11.1) to the token. A value that
@@ -285,6 +322,14 @@ mod tests {
             ("$default", r#"{"method":"get","path":"/prod/orders/42"}"#, "/ignored", Some(("GET", "/orders/42"))),
             ("$default", r#"{"method":"POST"}"#, "/prod/payments", Some(("POST", "/payments"))),
             ("$default", r#"{"method":"GET"}"#, "/other/x", Some(("GET", "/other/x"))),
+            ("$default", r#"{"method":"GET"}"#, "/prod", Some(("GET", "/"))),
+            ("$default", r#"{"method":"GET"}"#, "/production/x", Some(("GET", "/production/x"))),
+            (
+                "$default",
+                r#"{"method":"GET","path":"/public/v1.2/a..b/%2E%2Ex"}"#,
+                "/",
+                Some(("GET", "/public/v1.2/a..b/%2E%2Ex")),
+            ),
             ("GET/orders/42", r#"{"method":"POST","path":"/prod/elsewhere"}"#, "/prod/elsewhere", None),
         ];
         let config = EventConfig::default();
@@ -302,6 +347,50 @@ mod tests {
                 format!("{arn}/{}", if from_request.is_some() { "$default/" } else { route })
             );
         }
+    }
+
+    /// On a `$default` route, a path a backend could read as another path is refused, by
+    /// both decoders, on a named stage and on the `$default` stage (which keeps its path whole).
+    #[test]
+    fn default_route_paths_are_taken_as_written_or_refused() {
+        let event = |stage: &str, path: &str| {
+            format!(
+                r#"{{"version":"2.0","type":"REQUEST","routeArn":"arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/{stage}/$default",
+                "headers":{{}},"requestContext":{{"http":{{"method":"GET","path":"{path}"}}}}}}"#
+            )
+        };
+        let config = EventConfig::default();
+        let parse = |event: &str| {
+            let fast = parse_event(event.as_bytes(), &config).map(|r| r.route);
+            assert_eq!(fast, reference::parse_event(event.as_bytes(), &config).map(|r| r.route), "{event}");
+            fast
+        };
+        for bad in [
+            "/public/../admin",
+            "/public/./admin",
+            "/public/..",
+            "/..",
+            "/public/%2e%2e/admin",
+            "/public/.%2E/admin",
+            "/public/%2e/admin",
+            "/public/..%2fadmin",
+            "/public/x%2Fadmin",
+            "/public/x%5cadmin",
+            "/public/x\\\\admin", // JSON for one backslash
+            "/public/x%00",
+            "/public/...",
+            "public/x",
+        ] {
+            for stage in ["prod", "$default"] {
+                assert_eq!(parse(&event(stage, bad)), Err(PATH_NOT_CANONICAL), "{stage} {bad}");
+            }
+        }
+        let route = |m: &str, p: &str| Ok(Some((m.to_owned(), p.to_owned())));
+        assert_eq!(parse(&event("$default", "/$default/public/1")), route("GET", "/$default/public/1"));
+        assert_eq!(parse(&event("$default", "/public/1")), route("GET", "/public/1"));
+        assert_eq!(parse(&event("prod", "/prod/public/1")), route("GET", "/public/1"));
+        assert_eq!(parse(&event("prod", "/public/%41.b%2")), route("GET", "/public/%41.b%2"));
+        assert_eq!(parse(&event("prod", "/")), route("GET", "/"));
     }
 
     #[test]

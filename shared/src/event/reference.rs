@@ -69,7 +69,7 @@ fn parse_http_v2(event: &str, config: &EventConfig) -> Result<AuthRequest<'stati
     check_headers(&e.headers)?;
     let token = token_from_headers(&e.headers, config)?;
     let http = &e.request_context.http;
-    let route = route_of(&arn, http.method.as_str(), http.path.as_deref().or(e.raw_path.as_deref()));
+    let route = route_of(&arn, http.method.as_str(), http.path.as_deref().or(e.raw_path.as_deref()))?;
     let client_cert = e.request_context.authentication.and_then(|a| a.client_cert).map(|c| client_cert!(c));
     Ok(AuthRequest { shape: EventShape::HttpV2, arn, route, token, client_cert })
 }
