@@ -145,9 +145,10 @@ struct RawIssuer {
 }
 
 /// `typ` values compare case-insensitively, with or without the `application/` prefix
-/// (RFC 7515 §4.1.9).
+/// (RFC 7515 §4.1.9). Whitespace is not trimmed here: a token's `typ` with any around it is
+/// not the pinned media type (the configured pin is trimmed where it is read).
 pub fn normalize_typ(typ: &str) -> String {
-    let lower = typ.trim().to_ascii_lowercase();
+    let lower = typ.to_ascii_lowercase();
     match lower.strip_prefix("application/") {
         Some(rest) => rest.to_owned(),
         None => lower,
@@ -157,7 +158,6 @@ pub fn normalize_typ(typ: &str) -> String {
 /// Whether a token's `typ` header normalises to `pin` (itself normalised by
 /// [`normalize_typ`]), compared without building the normalised string.
 pub fn typ_matches(pin: &str, typ: &str) -> bool {
-    let typ = typ.trim();
     const PREFIX: &str = "application/";
     let typ = match typ.get(..PREFIX.len()) {
         Some(head) if head.eq_ignore_ascii_case(PREFIX) => typ.get(PREFIX.len()..).unwrap_or_default(),
@@ -225,7 +225,7 @@ fn issuer_from_raw(raw: RawIssuer, allow_loopback_http: bool) -> Result<IssuerCo
     check_url("jwks_uri", &jwks_uri, allow_loopback_http)?;
     let typ = match raw.typ {
         Some(t) if t.trim().is_empty() => return Err(format!("issuer {name:?} typ must not be empty")),
-        Some(t) => Some(normalize_typ(&t)),
+        Some(t) => Some(normalize_typ(t.trim())),
         None => None,
     };
     let kind = match (raw.cognito, raw.token_use) {
@@ -523,6 +523,9 @@ mod tests {
             "application/\u{e9}",
             "applicati\u{e9}/jwt",
         ];
+        for typ in [" at+jwt", "at+jwt ", "at+jwt\u{2003}", "\tapplication/at+jwt"] {
+            assert!(!typ_matches("at+jwt", typ), "{typ:?}");
+        }
         for pin in variants {
             let pin = normalize_typ(pin);
             for typ in variants {
