@@ -113,7 +113,8 @@ pub fn drop_covered(mut grants: Vec<Grant>) -> Vec<Grant> {
 /// Fits `grants` (already normalised and free of covered grants) into the limits, for ARNs
 /// starting with a prefix of `prefix_len` bytes. `request` is the request's method and
 /// path when it is allowed: a grant admitting it is kept first, or, when every such grant is
-/// too long, the exact route (if it is expressible: no `*` or `?`, short enough).
+/// too long, the exact route (if it is expressible: no `*` or `?` in its method or path, short
+/// enough).
 pub fn fit(prefix_len: usize, mut grants: Vec<Grant>, request: Option<(&str, &str)>) -> Fitted {
     let before = grants.len();
     grants.retain(|g| arn_len(prefix_len, g) <= MAX_ARN_CHARS);
@@ -122,7 +123,8 @@ pub fn fit(prefix_len: usize, mut grants: Vec<Grant>, request: Option<(&str, &st
     let mut first = request.and_then(|(m, p)| grants.iter().position(|g| grant_matches(g, m, p)));
     if let (None, Some((method, path))) = (first, request) {
         let exact = Grant { method: method.into(), path: path.into() };
-        if !path.contains(['*', '?']) && arn_len(prefix_len, &exact) <= MAX_ARN_CHARS {
+        let wildcard = |s: &str| s.contains(['*', '?']);
+        if !wildcard(method) && !wildcard(path) && arn_len(prefix_len, &exact) <= MAX_ARN_CHARS {
             grants.push(exact);
             first = Some(grants.len() - 1);
         }
@@ -169,6 +171,23 @@ mod tests {
 
     fn grant(method: &str, path: &str) -> Grant {
         Grant { method: method.into(), path: path.into() }
+    }
+
+    /// When the grant admitting the request is too long for an ARN, the request's own route
+    /// stands in for it, unless that route would itself be a wildcard (a `$default` request
+    /// names its method and path, and `*` is a token character).
+    #[test]
+    fn the_exact_route_stands_in_only_when_it_is_no_wildcard() {
+        let prefix = "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/".len();
+        let long = format!("/{}", "a".repeat(MAX_ARN_CHARS));
+        for (method, path, stands_in) in
+            [("GET", "/a", true), ("*", "/a", false), ("G?T", "/a", false), ("GET", "/a*", false)]
+        {
+            let fitted = fit(prefix, vec![grant("*", &format!("{long}*")), grant(method, &long)], Some((method, path)));
+            let expected = if stands_in { vec![grant(method, path)] } else { vec![] };
+            assert_eq!(fitted.grants, expected, "{method} {path}");
+            assert_eq!(fitted.request_kept, stands_in, "{method} {path}");
+        }
     }
 
     /// `fits_unchanged` says yes only where normalising and fitting return the grants as they
