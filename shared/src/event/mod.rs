@@ -32,8 +32,8 @@ pub const HEADER_NOT_ASCII: Reason = Reason::new("header_not_ascii");
 pub const TOKEN_HEADER_REPEATED: Reason = Reason::new("token_header_repeated");
 pub const TOKEN_SCHEME_NOT_BEARER: Reason = Reason::new("token_scheme_not_bearer");
 pub const TOKEN_MALFORMED: Reason = Reason::new("token_malformed");
-/// A `$default` route's request path with a dot segment, an encoded separator or NUL, or a
-/// backslash (see [`check_request_path`]).
+/// A request path (in the ARN, or a `$default` route's) with a dot segment, an encoded
+/// separator or NUL, or a backslash (see [`check_request_path`]).
 pub const PATH_NOT_CANONICAL: Reason = Reason::new("path_not_canonical");
 
 /// API Gateway's limit on the total size of header values.
@@ -93,8 +93,13 @@ fn shape_of(text: &str) -> Result<EventShape, Reason> {
     }
 }
 
+/// The event's method or route ARN. Its path is the request's (API Gateway writes the path
+/// the caller sent into it), so it is held to [`check_request_path`] like a `$default`
+/// route's path.
 fn parse_arn(arn: Option<&str>) -> Result<ApiArn, Reason> {
-    arn.and_then(ApiArn::parse).ok_or(ARN_MALFORMED)
+    let arn = arn.and_then(ApiArn::parse).ok_or(ARN_MALFORMED)?;
+    check_request_path(arn.path())?;
+    Ok(arn)
 }
 
 /// The `$default` route's ARN names no method or path: they come from the request itself
@@ -391,6 +396,29 @@ mod tests {
         assert_eq!(parse(&event("prod", "/prod/public/1")), route("GET", "/public/1"));
         assert_eq!(parse(&event("prod", "/public/%41.b%2")), route("GET", "/public/%41.b%2"));
         assert_eq!(parse(&event("prod", "/")), route("GET", "/"));
+    }
+
+    /// The ARN's path is the request's: held to the same rule in every event shape.
+    #[test]
+    fn arn_paths_are_held_to_the_request_path_rule() {
+        let config = EventConfig::default();
+        let token = |path: &str| {
+            format!(
+                r#"{{"type":"TOKEN","authorizationToken":"Bearer a.b.c","methodArn":"arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET{path}"}}"#
+            )
+        };
+        for (path, expected) in [
+            ("/public/../admin", Err(PATH_NOT_CANONICAL)),
+            ("/public/%2E%2e/admin", Err(PATH_NOT_CANONICAL)),
+            ("/public/a%2fb", Err(PATH_NOT_CANONICAL)),
+            ("/public/v1.2/..x", Ok("/public/v1.2/..x")),
+            ("", Ok("/")),
+        ] {
+            let event = token(path);
+            let fast = parse_event(event.as_bytes(), &config);
+            assert_eq!(fast, reference::parse_event(event.as_bytes(), &config), "{event}");
+            assert_eq!(fast.as_ref().map(|r| r.arn.path()).map_err(|r| *r), expected, "{path}");
+        }
     }
 
     #[test]
