@@ -154,7 +154,9 @@ fn add_words(out: &mut Vec<String>, v: Option<&Json<'_>>) {
 /// split on ASCII whitespace, so only another kind of whitespace can be left in one of its
 /// words; an `scp` entry may hold anything. RFC 6749 §3.3 scope tokens hold no space.
 fn check_joinable(scopes: &[String], groups: &[String]) -> Result<(), Reason> {
-    let scope_ok = |s: &String| !s.is_empty() && !s.contains(char::is_whitespace);
+    // Visible ASCII (the usual scope) is settled by one branch-free pass.
+    let visible = |s: &str| s.bytes().fold(true, |ok, b| ok & b.is_ascii_graphic());
+    let scope_ok = |s: &String| !s.is_empty() && (visible(s) || !s.contains(char::is_whitespace));
     let group_ok = |g: &String| !g.is_empty() && !g.contains(',');
     if scopes.iter().all(scope_ok) && groups.iter().all(group_ok) { Ok(()) } else { Err(JWT_CLAIM_VALUE) }
 }
