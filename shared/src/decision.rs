@@ -96,6 +96,15 @@ impl Rejection {
     }
 }
 
+/// Whether `scope` can be one of an identity's scopes: the authorizer context joins them
+/// with spaces, so one that is empty or holds whitespace would read as other scopes there
+/// (RFC 6749 §3.3 scope tokens hold no space). Visible ASCII, the usual scope, is settled
+/// by one branch-free pass.
+pub fn is_scope_word(scope: &str) -> bool {
+    let visible = scope.bytes().fold(true, |ok, b| ok & b.is_ascii_graphic());
+    !scope.is_empty() && (visible || !scope.contains(char::is_whitespace))
+}
+
 /// What a verified JWT says about its caller. Built only by `jwt::JwtVerifier` after the
 /// signature and every claim check passed.
 #[derive(Clone, Debug, Default, PartialEq)]

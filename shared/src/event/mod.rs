@@ -113,13 +113,16 @@ fn route_of(arn: &ApiArn, http_method: &str, raw_path: Option<&str>) -> Result<O
     }
     let raw = raw_path.unwrap_or("/");
     check_request_path(raw)?;
-    let path = match raw.strip_prefix('/').and_then(|p| p.strip_prefix(arn.stage())) {
-        _ if arn.stage() == "$default" => raw.to_owned(),
-        Some("") => "/".to_owned(),
-        Some(rest) if rest.starts_with('/') => rest.to_owned(),
-        _ => raw.to_owned(),
+    let path = if arn.stage() == "$default" {
+        raw
+    } else {
+        match raw.strip_prefix('/').and_then(|p| p.strip_prefix(arn.stage())) {
+            Some("") => "/",
+            Some(rest) if rest.starts_with('/') => rest,
+            _ => raw,
+        }
     };
-    Ok(Some((http_method.to_ascii_uppercase(), path)))
+    Ok(Some((http_method.to_ascii_uppercase(), path.to_owned())))
 }
 
 /// A request path the policy can match as the backend will read it: it starts with `/` and

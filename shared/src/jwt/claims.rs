@@ -8,7 +8,7 @@ use serde_json::Map;
 use super::config::{IssuerConfig, TokenKind};
 use super::json::{Json, Object, same_name};
 use super::reasons::*;
-use crate::decision::{JwtIdentity, Reason};
+use crate::decision::{JwtIdentity, Reason, is_scope_word};
 
 /// Which of a token's top-level string, number and boolean claims its identity carries for
 /// the policy's claim conditions.
@@ -152,13 +152,10 @@ fn add_words(out: &mut Vec<String>, v: Option<&Json<'_>>) {
 /// The context joins scopes with spaces and groups with commas (`shared::authorizer`): a
 /// backend that splits them again must get back what the token said. A `scope` string is
 /// split on ASCII whitespace, so only another kind of whitespace can be left in one of its
-/// words; an `scp` entry may hold anything. RFC 6749 §3.3 scope tokens hold no space.
+/// words; an `scp` entry may hold anything.
 fn check_joinable(scopes: &[String], groups: &[String]) -> Result<(), Reason> {
-    // Visible ASCII (the usual scope) is settled by one branch-free pass.
-    let visible = |s: &str| s.bytes().fold(true, |ok, b| ok & b.is_ascii_graphic());
-    let scope_ok = |s: &String| !s.is_empty() && (visible(s) || !s.contains(char::is_whitespace));
     let group_ok = |g: &String| !g.is_empty() && !g.contains(',');
-    if scopes.iter().all(scope_ok) && groups.iter().all(group_ok) { Ok(()) } else { Err(JWT_CLAIM_VALUE) }
+    if scopes.iter().all(|s| is_scope_word(s)) && groups.iter().all(group_ok) { Ok(()) } else { Err(JWT_CLAIM_VALUE) }
 }
 
 /// Checks the claims of a token whose signature was verified with one of `issuer`'s keys

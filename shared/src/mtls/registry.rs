@@ -32,7 +32,7 @@ use std::pin::Pin;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{REGISTRY_ERROR, REGISTRY_ITEM_MALFORMED, REGISTRY_THROTTLED, REGISTRY_TIMEOUT, REGISTRY_UNAVAILABLE, dn};
-use crate::decision::Reason;
+use crate::decision::{Reason, is_scope_word};
 
 pub const PARTITION_KEY: &str = "client_id";
 pub const SORT_KEY: &str = "serial";
@@ -193,10 +193,10 @@ impl RegistryItem {
     }
 }
 
-/// Scopes reach the authorizer context joined with spaces: one that is empty or holds
-/// whitespace would read as other scopes there (`clientctl` writes none such).
+/// Scopes reach the authorizer context joined with spaces ([`is_scope_word`]; `clientctl`
+/// writes no other kind).
 fn words(scopes: Vec<String>) -> Result<Vec<String>, RegistryError> {
-    if scopes.iter().all(|s| !s.is_empty() && !s.contains(char::is_whitespace)) {
+    if scopes.iter().all(|s| is_scope_word(s)) {
         Ok(scopes)
     } else {
         Err(malformed("scopes", "scopes without whitespace"))
