@@ -14,6 +14,7 @@ use shared::config::Env;
 use shared::response::Payload;
 use shared::telemetry::StdoutSink;
 use tokio::task::futures::TaskLocalFuture;
+use tracing_subscriber::filter::LevelFilter;
 
 tokio::task_local! {
     /// The event of the invocation being handled, as Lambda delivered it: set by [`RawBody`]
@@ -93,7 +94,8 @@ async fn handle(authorizer: &Authorizer, event: LambdaEvent<()>) -> Result<Paylo
 }
 
 fn init_logging(env: &Env) {
-    let filter = shared::logging::filter(&env.string("AUTHZ_LOG_LEVEL", "info"));
+    // An invalid level is refused by `build`, which logs why at the default level.
+    let filter = shared::logging::filter(shared::logging::level(env).unwrap_or(LevelFilter::INFO));
     let _ = tracing::subscriber::set_global_default(shared::logging::subscriber(filter, std::io::stdout));
 }
 

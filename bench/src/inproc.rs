@@ -32,7 +32,10 @@ use crate::stats::{Samples, Stats, round};
 /// Installs the Lambda's JSON log subscriber at its default level, writing to `io::sink`:
 /// formatting is counted, terminal I/O is not.
 pub fn install_log_sink() {
-    let subscriber = shared::logging::subscriber(shared::logging::filter("info"), std::io::sink);
+    let subscriber = shared::logging::subscriber(
+        shared::logging::filter(tracing_subscriber::filter::LevelFilter::INFO),
+        std::io::sink,
+    );
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 

@@ -52,19 +52,18 @@ impl AuthorizerConfig {
     /// Reads and validates every `AUTHZ_*` variable. Refuses a configuration with no way to
     /// authenticate anyone.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let token_header = env.string("AUTHZ_TOKEN_HEADER", "authorization").to_ascii_lowercase();
+        refuse_unknown_variables(env)?;
+        crate::logging::level(env)?;
+        let token_header = env.string(TOKEN_HEADER_VAR, "authorization").to_ascii_lowercase();
         if token_header.is_empty() || !token_header.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            return Err(ConfigError::new(
-                "AUTHZ_TOKEN_HEADER",
-                format!("expected a header name, got {token_header:?}"),
-            ));
+            return Err(ConfigError::new(TOKEN_HEADER_VAR, format!("expected a header name, got {token_header:?}")));
         }
         let jwt = JwtConfig::from_env(env)?;
         let mtls = MtlsConfig::from_env(env)?;
         let settings = Settings {
             event: EventConfig { token_header },
-            simple_responses: env.bool("AUTHZ_HTTP_API_SIMPLE_RESPONSES", false)?,
+            simple_responses: env.bool(SIMPLE_RESPONSES_VAR, false)?,
             require_client_cert: mtls.as_ref().is_some_and(|m| m.require_client_cert),
         };
         if jwt.is_none() && mtls.is_none() {
@@ -76,6 +75,32 @@ impl AuthorizerConfig {
         let policy = Policy::from_env(env)?;
         Ok(Self { settings, jwt, mtls, policy })
     }
+}
+
+const TOKEN_HEADER_VAR: &str = "AUTHZ_TOKEN_HEADER";
+const SIMPLE_RESPONSES_VAR: &str = "AUTHZ_HTTP_API_SIMPLE_RESPONSES";
+
+/// The pipeline's own variables and the policy's and the log's; with the JWT and mTLS ones,
+/// every variable the authorizer reads.
+const PIPELINE_VARIABLES: &[&str] =
+    &[TOKEN_HEADER_VAR, SIMPLE_RESPONSES_VAR, crate::policy::POLICY_FILE_VAR, crate::logging::LOG_LEVEL_VAR];
+
+/// Refuses any `AUTHZ_*` variable (in any letter case) that the authorizer does not read. A
+/// misspelt name is otherwise ignored and leaves its setting at the default, which can be
+/// the weaker one: `AUTHZ_MTLS_TRUSTED_ISSUER` (singular) would leave every CA of API
+/// Gateway's truststore trusted, and `AUTHZ_REGISTRY_TABLES` would leave mTLS off.
+fn refuse_unknown_variables(env: &Env) -> Result<(), ConfigError> {
+    let known = || PIPELINE_VARIABLES.iter().chain(&crate::jwt::config::VARIABLES).chain(crate::mtls::VARIABLES);
+    let mut names: Vec<&str> = env.names().filter(|n| crate::config::is_authz_name(n)).collect();
+    names.sort_unstable();
+    let Some(unknown) = names.into_iter().find(|n| !known().any(|k| k == n)) else { return Ok(()) };
+    let problem = match known().find(|k| k.eq_ignore_ascii_case(unknown)) {
+        Some(k) => format!("unknown variable: names are case-sensitive, did you mean {k}?"),
+        None => {
+            "unknown variable: the authorizer does not read it (README, Configuration, lists those it reads)".to_owned()
+        }
+    };
+    Err(ConfigError::new(unknown, problem))
 }
 
 /// Why the authorizer could not be built at init.
@@ -397,6 +422,26 @@ mod tests {
                 uri_sans: Vec::new(),
                 cert_sha256,
             }),
+        }
+    }
+
+    #[test]
+    fn only_the_variables_the_authorizer_reads_are_accepted() {
+        let refused = |name: &str| refuse_unknown_variables(&Env::from_pairs([(name, "x")])).err();
+        for known in PIPELINE_VARIABLES.iter().chain(&crate::jwt::config::VARIABLES).chain(crate::mtls::VARIABLES) {
+            assert_eq!(refused(known), None, "{known}");
+        }
+        assert_eq!(refused("AWS_REGION"), None, "only AUTHZ_* names are the authorizer's");
+        for (name, problem) in [
+            ("AUTHZ_MTLS_TRUSTED_ISSUER", "the authorizer does not read it"),
+            ("AUTHZ_REGISTRY_TABLES", "the authorizer does not read it"),
+            ("AUTHZ_POLICYFILE", "the authorizer does not read it"),
+            ("authz_registry_table", "did you mean AUTHZ_REGISTRY_TABLE?"),
+            ("Authz_JWT_ISSUERS", "did you mean AUTHZ_JWT_ISSUERS?"),
+        ] {
+            let err = refused(name).unwrap_or_else(|| panic!("{name} accepted"));
+            assert_eq!(err.var, name);
+            assert!(err.problem.contains(problem), "{name}: {err}");
         }
     }
 

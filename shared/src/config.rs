@@ -21,6 +21,11 @@ impl ConfigError {
     }
 }
 
+/// Whether `name` is one of the authorizer's (`AUTHZ_` in any letter case).
+pub fn is_authz_name(name: &str) -> bool {
+    name.get(..6).is_some_and(|prefix| prefix.eq_ignore_ascii_case("AUTHZ_"))
+}
+
 /// A source of configuration values: the process environment or, in tests, a map.
 /// `Debug` lists the names only: some values (AWS credentials) are secrets.
 #[derive(Clone, Default)]
@@ -37,9 +42,10 @@ impl std::fmt::Debug for Env {
 }
 
 impl Env {
-    /// The `AUTHZ_*` variables of this process (others are never looked at).
+    /// The `AUTHZ_*` variables of this process, in any letter case, so that a name in the
+    /// wrong case is refused rather than ignored (others are never looked at).
     pub fn from_process() -> Self {
-        Self::from_pairs(std::env::vars().filter(|(k, _)| k.starts_with("AUTHZ_")))
+        Self::from_pairs(std::env::vars().filter(|(k, _)| is_authz_name(k)))
     }
 
     /// The variables of this process named in `names` (e.g. the `AWS_*` ones the registry

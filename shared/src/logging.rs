@@ -19,6 +19,7 @@ use tracing::field::{Field, Visit};
 
 use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
 use tracing_subscriber::layer::{self, Layer, SubscriberExt as _};
@@ -73,10 +74,32 @@ pub async fn with_request_id<F: Future>(request_id: &str, f: F) -> F::Output {
 /// decisions, and the signer's could quote credentials.
 const QUIET: &str = "aws_sigv4=off,aws_smithy_runtime=warn,hyper=warn,h2=warn,rustls=warn";
 
-/// The filter for `level` (`AUTHZ_LOG_LEVEL`: `error`, `warn`, `info`, `debug`, `trace`),
-/// with the noisy targets above held down; `info` when `level` is not a valid directive.
-pub fn filter(level: &str) -> EnvFilter {
-    EnvFilter::try_new(format!("{level},{QUIET}")).unwrap_or_else(|_| EnvFilter::new(format!("info,{QUIET}")))
+/// The variable that sets the log level.
+pub const LOG_LEVEL_VAR: &str = "AUTHZ_LOG_LEVEL";
+
+/// `AUTHZ_LOG_LEVEL`: one of `error`, `warn`, `info`, `debug`, `trace` (any letter case),
+/// `info` when unset. Anything else is refused: `tracing`'s directive syntax would read a
+/// typo such as `warning` as a target name and silently drop every line of every other
+/// target (the decision lines included), and a directive list such as
+/// `trace,aws_sigv4=trace` would re-enable the targets [`filter`] holds down.
+pub fn level(env: &crate::config::Env) -> Result<LevelFilter, crate::config::ConfigError> {
+    let raw = env.string(LOG_LEVEL_VAR, "info");
+    match raw.to_ascii_lowercase().as_str() {
+        "error" => Ok(LevelFilter::ERROR),
+        "warn" => Ok(LevelFilter::WARN),
+        "info" => Ok(LevelFilter::INFO),
+        "debug" => Ok(LevelFilter::DEBUG),
+        "trace" => Ok(LevelFilter::TRACE),
+        _ => Err(crate::config::ConfigError::new(
+            LOG_LEVEL_VAR,
+            format!("expected one of error, warn, info, debug, trace, got {raw:?}"),
+        )),
+    }
+}
+
+/// The filter for `level`, with the noisy targets above held down whatever the level.
+pub fn filter(level: LevelFilter) -> EnvFilter {
+    EnvFilter::builder().parse_lossy(QUIET).add_directive(level.into())
 }
 
 /// The subscriber the Lambda installs: [`JsonLine`] events through `filter` and
@@ -391,7 +414,7 @@ mod tests {
     fn one_json_object_per_event_with_typed_fields() {
         let buffer = Buffer::default();
         let writer = buffer.clone();
-        let subscriber = subscriber(filter("info"), move || writer.clone());
+        let subscriber = subscriber(filter(LevelFilter::INFO), move || writer.clone());
         tracing::subscriber::with_default(subscriber, || {
             tracing::info!(target: "decision", request_id = "r-1", latency_us = 42u64, ok = true, "decision");
             tracing::warn!(reason = "x\"y", "odd \"n\u{1}a\nm\u{e9}" = 7u64, "registry lookup failed");
@@ -414,12 +437,50 @@ mod tests {
         assert!(lines[0]["timestamp"].as_str().unwrap().ends_with('Z'));
     }
 
+    fn level_of(value: &str) -> Result<LevelFilter, crate::config::ConfigError> {
+        level(&crate::config::Env::from_pairs([(LOG_LEVEL_VAR, value)]))
+    }
+
+    #[test]
+    fn log_level_is_one_word_of_five() {
+        assert_eq!(level_of(""), Ok(LevelFilter::INFO));
+        assert_eq!(level_of("DEBUG"), Ok(LevelFilter::DEBUG));
+        assert_eq!(level_of(" warn "), Ok(LevelFilter::WARN));
+        // A typo would be a target name to `tracing` (every other target silenced), and a
+        // directive list could re-enable the signer's logs.
+        for bad in ["warning", "verbose", "info,aws_sigv4=trace", "aws_sigv4=trace", "off"] {
+            let err = level_of(bad).unwrap_err();
+            assert_eq!(err.var, LOG_LEVEL_VAR);
+            assert!(err.problem.contains("expected one of error, warn, info, debug, trace"), "{err}");
+        }
+    }
+
+    /// At every level the other targets log at it, and the quiet ones stay down.
+    #[test]
+    fn filter_holds_the_quiet_targets_down_at_trace() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = subscriber(filter(LevelFilter::TRACE), move || writer.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(target: "shared::authorizer", "ours");
+            tracing::error!(target: "aws_sigv4::sign", "signer");
+            tracing::info!(target: "hyper::proto", "wire");
+            tracing::warn!(target: "hyper::proto", "wire warning");
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let messages: Vec<String> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["message"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(messages, ["ours", "wire warning"], "{text}");
+    }
+
     /// Inside an invocation's scope every line carries its request id, once; outside, none.
     #[test]
     fn lines_inside_an_invocation_carry_its_request_id() {
         let buffer = Buffer::default();
         let writer = buffer.clone();
-        let subscriber = subscriber(filter("info"), move || writer.clone());
+        let subscriber = subscriber(filter(LevelFilter::INFO), move || writer.clone());
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         tracing::subscriber::with_default(subscriber, || {
             runtime.block_on(async {
@@ -457,7 +518,7 @@ mod tests {
         }
         let buffer = Buffer::default();
         let writer = buffer.clone();
-        let subscriber = subscriber(filter("info"), move || writer.clone());
+        let subscriber = subscriber(filter(LevelFilter::INFO), move || writer.clone());
         tracing::subscriber::with_default(subscriber, || {
             let error = Refusal;
             tracing::error!(target: "lambda_runtime::layers::panic", "{error:?}");

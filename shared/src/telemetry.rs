@@ -151,7 +151,10 @@ mod tests {
         }
         let buffer = Buffer::default();
         let writer = buffer.clone();
-        let subscriber = crate::logging::subscriber(crate::logging::filter("info"), move || writer.clone());
+        let subscriber = crate::logging::subscriber(
+            crate::logging::filter(tracing_subscriber::filter::LevelFilter::INFO),
+            move || writer.clone(),
+        );
         let record = DecisionRecord {
             request_id: "r-1",
             shape: Some(EventShape::HttpV2),

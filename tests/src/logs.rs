@@ -44,7 +44,10 @@ pub fn capture() -> LogBuffer {
     BUFFER
         .get_or_init(|| {
             let buffer = LogBuffer::default();
-            let subscriber = shared::logging::subscriber(shared::logging::filter("trace"), buffer.clone());
+            let subscriber = shared::logging::subscriber(
+                shared::logging::filter(tracing_subscriber::filter::LevelFilter::TRACE),
+                buffer.clone(),
+            );
             let _ = tracing::subscriber::set_global_default(subscriber);
             buffer
         })

@@ -92,6 +92,10 @@ async fn an_insecure_configuration_stops_the_process_naming_the_variable() {
         ("AUTHZ_JWT_ISSUERS", r#"[{"issuer":"https://idp.example.com","audiences":[]}]"#, "AUTHZ_JWT_ISSUERS"),
         ("AUTHZ_HTTP_API_SIMPLE_RESPONSES", "perhaps", "AUTHZ_HTTP_API_SIMPLE_RESPONSES"),
         ("AUTHZ_TOKEN_HEADER", "bad header", "AUTHZ_TOKEN_HEADER"),
+        // A misspelt name would leave its setting at the default (here: every CA trusted).
+        ("AUTHZ_MTLS_TRUSTED_ISSUER", r#"["CN=Issuing CA"]"#, "AUTHZ_MTLS_TRUSTED_ISSUER: unknown variable"),
+        ("Authz_Log_Level", "info", "did you mean AUTHZ_LOG_LEVEL?"),
+        ("AUTHZ_LOG_LEVEL", "warning", "AUTHZ_LOG_LEVEL: expected one of error, warn, info, debug, trace"),
     ] {
         let mut env: Vec<(String, String)> = base_env().into_iter().filter(|(k, _)| k != var).collect();
         env.push((var.to_owned(), value.to_owned()));

@@ -95,10 +95,14 @@ async fn run(args: Args) -> Result<(), String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let filter =
-        tracing_subscriber::EnvFilter::try_new(std::env::var("AUTHZ_LOG_LEVEL").unwrap_or_else(|_| "warn".to_owned()))
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // `warn` unless AUTHZ_LOG_LEVEL says otherwise; an invalid level is refused with the rest
+    // of the configuration.
+    let env = Env::from_process();
+    let level = match env.get(shared::logging::LOG_LEVEL_VAR) {
+        Some(_) => shared::logging::level(&env).unwrap_or(tracing_subscriber::filter::LevelFilter::WARN),
+        None => tracing_subscriber::filter::LevelFilter::WARN,
+    };
+    tracing_subscriber::fmt().with_env_filter(shared::logging::filter(level)).with_writer(std::io::stderr).init();
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(problem) if problem.is_empty() => {

@@ -170,30 +170,59 @@ pub(crate) fn algorithm_from_name(name: &str) -> Option<Algorithm> {
     SUPPORTED_ALGORITHMS.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
 }
 
-/// Accepts `https://` URLs, and `http://` ones on a loopback address when allowed.
+/// Accepts `https://` URLs, and `http://` ones on a loopback address when allowed; never
+/// one with credentials (`user:password@`, not echoed in the error) or a fragment, nor one
+/// with whitespace or control characters, which the URL parser would strip or drop (an
+/// issuer `"https://idp.example.com/ "` would load its keys and then match no token's `iss`).
+/// An issuer has no query either (OpenID Connect Discovery 1.0, section 3).
 fn check_url(what: &str, url: &str, allow_loopback_http: bool) -> Result<(), String> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| format!("{what} {url:?} is not a url"))?;
+    let shown = if url.contains('@') { "(not shown: it holds '@')" } else { url };
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("{what} {shown:?} holds whitespace or a control character"));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|_| format!("{what} {shown:?} is not a url"))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!("{what} must not hold credentials (user:password@)"));
+    }
+    if parsed.fragment().is_some() || (what == "issuer" && parsed.query().is_some()) {
+        return Err(format!(
+            "{what} {shown:?} must not have a {}",
+            if what == "issuer" { "query or fragment" } else { "fragment" }
+        ));
+    }
     let host = parsed.host_str().unwrap_or_default();
     if host.is_empty() {
-        return Err(format!("{what} {url:?} has no host"));
+        return Err(format!("{what} {shown:?} has no host"));
     }
     match parsed.scheme() {
         "https" => Ok(()),
         "http" if allow_loopback_http && is_loopback(host) => Ok(()),
         "http" if is_loopback(host) => {
-            Err(format!("{what} {url:?} uses http: set {VAR_LOOPBACK_HTTP}=true for a local run"))
+            Err(format!("{what} {shown:?} uses http: set {VAR_LOOPBACK_HTTP}=true for a local run"))
         }
-        _ => Err(format!("{what} {url:?} must use https")),
+        _ => Err(format!("{what} {shown:?} must use https")),
     }
+}
+
+/// A configured name compared byte for byte with a token's (an audience, a claim name):
+/// non-empty, without whitespace or control characters, which would make it match nothing.
+fn check_word(issuer: &str, what: &str, value: &str) -> Result<(), String> {
+    if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "issuer {issuer:?} {what} {value:?} must be non-empty, without whitespace or control characters"
+        ));
+    }
+    Ok(())
 }
 
 fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn non_empty(what: &str, value: Option<String>, default: &str) -> Result<String, String> {
+fn claim_name(issuer: &str, what: &str, value: Option<String>, default: &str) -> Result<String, String> {
     let value = value.unwrap_or_else(|| default.to_owned());
-    if value.trim().is_empty() { Err(format!("{what} must not be empty")) } else { Ok(value) }
+    check_word(issuer, what, &value)?;
+    Ok(value)
 }
 
 fn issuer_from_raw(raw: RawIssuer, allow_loopback_http: bool) -> Result<IssuerConfig, String> {
@@ -204,6 +233,9 @@ fn issuer_from_raw(raw: RawIssuer, allow_loopback_http: bool) -> Result<IssuerCo
     }
     if let Some(bad) = raw.audiences.iter().find(|a| a.trim().is_empty() || a.contains('*')) {
         return Err(format!("issuer {name:?} audience {bad:?} must be a non-empty value without wildcards"));
+    }
+    for audience in &raw.audiences {
+        check_word(name, "audience", audience)?;
     }
     let names = raw.algorithms.unwrap_or_else(|| vec!["RS256".to_owned()]);
     if names.is_empty() {
@@ -252,8 +284,8 @@ fn issuer_from_raw(raw: RawIssuer, allow_loopback_http: bool) -> Result<IssuerCo
         fetch_jwks_at_init: raw.fetch_jwks_at_init,
         typ,
         kind,
-        principal_claim: non_empty("principal_claim", raw.principal_claim, "sub")?,
-        groups_claim: non_empty("groups_claim", raw.groups_claim, "cognito:groups")?,
+        principal_claim: claim_name(&raw.issuer, "principal_claim", raw.principal_claim, "sub")?,
+        groups_claim: claim_name(&raw.issuer, "groups_claim", raw.groups_claim, "cognito:groups")?,
         require_bound_token: raw.require_bound_token,
         issuer: raw.issuer.into(),
     })
@@ -435,6 +467,37 @@ mod tests {
             "empty algorithms",
         );
         check_err(&[(VAR_ISSUERS, r#"[{"issuer":"http://a.example","audiences":["a"]}]"#)], VAR_ISSUERS, "https");
+        // Values compared byte for byte with a token's that the URL parser or a careless
+        // copy would change: refused, not left to match nothing.
+        let issuer = |fields: &str| format!(r#"[{{"issuer":"https://a.example","audiences":["a"]{fields}}}]"#);
+        for (issuers, problem) in [
+            (r#"[{"issuer":"https://a.example/ ","audiences":["a"]}]"#.to_owned(), "whitespace or a control character"),
+            (r#"[{"issuer":"https://a.exa\tmple","audiences":["a"]}]"#.to_owned(), "whitespace or a control character"),
+            (r#"[{"issuer":"https://a.example?x=1","audiences":["a"]}]"#.to_owned(), "query or fragment"),
+            (r#"[{"issuer":"https://a.example#f","audiences":["a"]}]"#.to_owned(), "query or fragment"),
+            (
+                issuer(r#","jwks_uri":"https://a.example/keys#k""#),
+                "jwks_uri \"https://a.example/keys#k\" must not have a fragment",
+            ),
+            (
+                r#"[{"issuer":"https://a.example","audiences":[" api"]}]"#.to_owned(),
+                "audience \" api\" must be non-empty, without whitespace",
+            ),
+            (issuer(r#","principal_claim":"sub ""#), "principal_claim \"sub \" must be non-empty"),
+            (issuer(r#","groups_claim":"""#), "groups_claim \"\" must be non-empty"),
+        ] {
+            check_err(&[(VAR_ISSUERS, &issuers)], VAR_ISSUERS, problem);
+        }
+        // Credentials in a URL are refused and never echoed.
+        for issuers in [
+            r#"[{"issuer":"https://u:secret@a.example","audiences":["a"]}]"#.to_owned(),
+            issuer(r#","jwks_uri":"https://u:secret@a.example/keys""#),
+            r#"[{"issuer":"https://u:se cret@a.example","audiences":["a"]}]"#.to_owned(),
+        ] {
+            let err = config(&[(VAR_ISSUERS, &issuers)]).err().unwrap_or_else(|| panic!("{issuers}"));
+            assert!(!err.to_string().contains("secret"), "{err}");
+        }
+        check_err(&[(VAR_ISSUERS, &issuer(r#","jwks_uri":"https://u@a.example/k""#))], VAR_ISSUERS, "credentials");
         check_err(
             &[(VAR_ISSUERS, r#"[{"issuer":"http://127.0.0.1:1","audiences":["a"]}]"#)],
             VAR_ISSUERS,

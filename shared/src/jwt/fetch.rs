@@ -52,6 +52,10 @@ impl ClientSettings {
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // No idle connections: refetches are at least the refetch interval apart, and a
+            // socket kept across a frozen Lambda is often one the peer or a NAT has closed,
+            // which a reuse finds out only after the timeout (then no retry for an interval).
+            .pool_max_idle_per_host(0)
             .https_only(!self.allow_loopback_http)
             .user_agent(concat!("zero-trust-authorizer/", env!("CARGO_PKG_VERSION")));
         if self.allow_loopback_http {

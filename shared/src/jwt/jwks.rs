@@ -116,6 +116,15 @@ fn rsa_modulus_bits(n: &[u8]) -> usize {
     n.first().map_or(0, |&top| (n.len() - 1) * 8 + (8 - top.leading_zeros() as usize))
 }
 
+/// What aws-lc requires of a public key's components but checks only at verify time (so
+/// that a broken key would otherwise count as usable and could replace the cached keys): an
+/// odd modulus, an odd exponent from 3 to 2^33 - 1. Both without leading zero octets.
+fn rsa_components_plausible(n: &[u8], e: &[u8]) -> bool {
+    let n_odd = n.last().is_some_and(|b| b & 1 == 1);
+    let exponent = (1..=5).contains(&e.len()).then(|| e.iter().fold(0u64, |v, &b| v << 8 | u64::from(b)));
+    n_odd && exponent.is_some_and(|e| e & 1 == 1 && (3..1 << 33).contains(&e))
+}
+
 /// A key, or `None` for keys we never verify with: symmetric (`oct`), private, unknown types
 /// and curves, RSA under 2048 bits, malformed coordinates, and keys the backend refuses for
 /// an algorithm they would serve (RSA components it rejects, an EC point off its curve). A
@@ -136,7 +145,7 @@ fn key_from_raw(raw: &RawJwk, accepted: &[Algorithm]) -> Option<(String, JwkKey)
             // RFC 7518 wants both without leading zero octets; some issuers send a modulus
             // with one (the same integer), which the backend would refuse.
             let (n, e) = (without_leading_zeros(b64(raw.n.as_ref())?), without_leading_zeros(b64(raw.e.as_ref())?));
-            if !(2048..=8192).contains(&rsa_modulus_bits(&n)) || e.is_empty() || e.len() > 8 {
+            if !(2048..=8192).contains(&rsa_modulus_bits(&n)) || !rsa_components_plausible(&n, &e) {
                 return None;
             }
             (KeyType::Rsa, Material::Rsa { n, e })
@@ -163,8 +172,8 @@ fn key_from_raw(raw: &RawJwk, accepted: &[Algorithm]) -> Option<(String, JwkKey)
 }
 
 /// Parses a JWKS document, each key for the algorithms of `accepted` (the issuer's
-/// allowlist) it may verify. Keys we cannot use are skipped; a `kid` that appears twice is
-/// dropped (which of the two is meant cannot be known). A document without a key that
+/// allowlist) it may verify. Keys we cannot use are skipped; a `kid` of two keys that both
+/// verify something is dropped (which of the two is meant cannot be known). A document without a key that
 /// verifies any of `accepted` is an error, so that a broken or foreign endpoint never
 /// replaces the cached keys.
 pub(crate) fn parse_jwks(bytes: &[u8], accepted: &[Algorithm]) -> Result<KeySet, String> {
@@ -174,11 +183,15 @@ pub(crate) fn parse_jwks(bytes: &[u8], accepted: &[Algorithm]) -> Result<KeySet,
     };
     let mut set = KeySet::new();
     let mut duplicated: Vec<String> = Vec::new();
-    for raw in keys.iter().filter_map(|k| RawJwk::deserialize(k).ok()) {
-        if let Some((kid, key)) = key_from_raw(&raw, accepted)
-            && set.insert(kid.clone(), Arc::new(key)).is_some()
-        {
-            duplicated.push(kid);
+    for (kid, key) in keys.iter().filter_map(|k| key_from_raw(&RawJwk::deserialize(k).ok()?, accepted)) {
+        // RFC 7517 lets keys of different uses share a `kid` (a signing key and its
+        // encryption twin): only two keys that both verify something are ambiguous.
+        match set.get(&kid) {
+            Some(_) if key.parsed.is_empty() => {}
+            Some(kept) if !kept.parsed.is_empty() => duplicated.push(kid),
+            _ => {
+                set.insert(kid, Arc::new(key));
+            }
         }
     }
     for kid in &duplicated {
@@ -369,6 +382,7 @@ mod tests {
         check(&[], Err("no usable signature key"));
         check(&[rsa("a", ""), rsa("a", "")], Err("no usable signature key"));
         check(&[rsa("a", ""), rsa("a", ""), rsa("b", "")], Ok(vec!["b"]));
+        check(&[rsa("a", ""), rsa("a", ""), rsa("a", ""), rsa("b", "")], Ok(vec!["b"]));
         for bad in [&b"[]"[..], b"{}", b"{\"keys\":{}}", b"{\"keys\":[],\"keys\":[]}", b"nope"] {
             assert!(parse_jwks(bad, ALL_ALGORITHMS).is_err(), "{}", String::from_utf8_lossy(bad));
         }
@@ -461,6 +475,49 @@ mod tests {
         assert_eq!(super::super::signature::verify(key, b"m", &signature), Ok(()));
         assert_eq!(without_leading_zeros(vec![0, 0, 1, 0]), [1, 0]);
         assert!(without_leading_zeros(vec![0, 0]).is_empty());
+    }
+
+    /// A `kid` shared by a signing key and keys that verify nothing (another use, other
+    /// operations, an algorithm outside the allowlist) names the signing key.
+    #[test]
+    fn a_kid_shared_with_keys_that_verify_nothing_names_the_signing_key() {
+        for other in [r#","use":"enc""#, r#","key_ops":["encrypt"]"#, r#","alg":"PS512""#] {
+            for order in [[rsa("k1", other), rsa("k1", "")], [rsa("k1", ""), rsa("k1", other)]] {
+                let doc = format!(r#"{{"keys":[{}]}}"#, order.join(","));
+                let set = parse_jwks(doc.as_bytes(), &[Algorithm::RS256]).unwrap_or_else(|e| panic!("{doc}: {e}"));
+                let key = set.get("k1").unwrap_or_else(|| panic!("{doc}"));
+                assert!(key.for_alg(Algorithm::RS256).is_ok(), "{doc}");
+            }
+        }
+        // Two keys that both verify are still ambiguous, whatever else shares the kid.
+        check(&[rsa("k1", ""), rsa("k1", r#","use":"enc""#), rsa("k1", ""), rsa("b", "")], Ok(vec!["b"]));
+    }
+
+    /// RSA components aws-lc would refuse only at verify time are refused at load, so such a
+    /// key never counts as usable (and never replaces the cached keys).
+    #[test]
+    fn rsa_components_that_cannot_verify_are_refused_at_load() {
+        let key = |n: &[u8], e: &[u8]| {
+            format!(
+                r#"{{"kty":"RSA","kid":"x","n":"{}","e":"{}"}}"#,
+                URL_SAFE_NO_PAD.encode(n),
+                URL_SAFE_NO_PAD.encode(e)
+            )
+        };
+        let (odd, even) = ([0xc5u8; 256], [[0xc5u8; 255].as_slice(), &[0xc4]].concat());
+        check(&[key(&odd, &[1, 0, 1])], Ok(vec!["x"]));
+        check(&[key(&odd, &[3])], Ok(vec!["x"]));
+        check(&[key(&odd, &[1, 0xff, 0xff, 0xff, 0xff])], Ok(vec!["x"]));
+        for (n, e) in [
+            (&even[..], &[1u8, 0, 1][..]),
+            (&odd, &[1]),
+            (&odd, &[2]),
+            (&odd, &[1, 0, 0]),
+            (&odd, &[2, 0, 0, 0, 1]),
+            (&odd, &[1, 0, 0, 0, 0, 1]),
+        ] {
+            check(&[key(n, e)], Err("no usable signature key"));
+        }
     }
 
     #[test]

@@ -103,8 +103,9 @@ const OPERATION_TIMEOUT: &str = "AUTHZ_REGISTRY_OPERATION_TIMEOUT_MS";
 const MAX_ATTEMPTS: &str = "AUTHZ_REGISTRY_MAX_ATTEMPTS";
 const REQUIRE_PIN: &str = "AUTHZ_MTLS_REQUIRE_CERT_PIN";
 
-/// The variables that only mean something when `AUTHZ_REGISTRY_TABLE` is set.
-const DEPENDENT: &[&str] = &[
+/// Every variable of this module, the table first.
+pub const VARIABLES: &[&str] = &[
+    TABLE,
     REQUIRED,
     CLIENT_ID_FROM,
     TRUSTED_ISSUERS,
@@ -116,6 +117,10 @@ const DEPENDENT: &[&str] = &[
     MAX_ATTEMPTS,
     REQUIRE_PIN,
 ];
+
+/// The variables that only mean something when `AUTHZ_REGISTRY_TABLE` is set: all but the
+/// table.
+const DEPENDENT: &[&str] = VARIABLES.split_at(1).1;
 
 /// Registry, certificate and cache settings, read from `AUTHZ_MTLS_*`/`AUTHZ_REGISTRY_*`.
 #[derive(Clone, Debug, PartialEq, Eq)]
