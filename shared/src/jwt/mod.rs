@@ -97,10 +97,14 @@ impl JwtVerifier {
             fetcher,
             kept_claims: KeptClaims::All,
         };
+        // All at once: each is bounded by the fetch budget (at most 1.5 s), and one after
+        // another, several unreachable issuers would add up past Lambda's 10 s init limit.
         let now = unix_now();
-        for issuer in verifier.issuers.iter().filter(|i| i.config.fetch_jwks_at_init) {
-            issuer.keys.fetch_at_init(now, &verifier.source(issuer)).await;
-        }
+        let fetches = verifier.issuers.iter().filter(|i| i.config.fetch_jwks_at_init).map(|issuer| {
+            let verifier = &verifier;
+            async move { issuer.keys.fetch_at_init(now, &verifier.source(issuer)).await }
+        });
+        futures_util::future::join_all(fetches).await;
         for issuer in &verifier.issuers {
             tracing::info!(issuer = &*issuer.config.issuer, keys = issuer.keys.len(), "jwt issuer ready");
         }
@@ -154,7 +158,45 @@ impl JwtVerifier {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
+
+    /// A JWKS source whose fetches each wait until `together` of them are in flight.
+    #[derive(Debug)]
+    struct Together {
+        barrier: tokio::sync::Barrier,
+        passed: AtomicUsize,
+    }
+
+    impl JwksFetcher for Together {
+        fn fetch<'a>(&'a self, _uri: &'a str) -> FetchFuture<'a> {
+            Box::pin(async move {
+                self.barrier.wait().await;
+                self.passed.fetch_add(1, Ordering::SeqCst);
+                Err(FetchError::Status(503))
+            })
+        }
+    }
+
+    /// Init fetches run at once: one after another, each would wait on the barrier until
+    /// its budget ran out, and none would pass it.
+    #[tokio::test]
+    async fn init_fetches_run_concurrently() {
+        let issuers: Vec<String> = (0..3)
+            .map(|i| format!(r#"{{"issuer":"https://idp{i}.example","audiences":["a"],"fetch_jwks_at_init":true}}"#))
+            .collect();
+        let env = crate::config::Env::from_pairs([
+            (config::VAR_ISSUERS, format!("[{}]", issuers.join(","))),
+            (config::VAR_TIMEOUT, "100".to_owned()),
+            (config::VAR_CONNECT_TIMEOUT, "100".to_owned()),
+        ]);
+        let config = JwtConfig::from_env(&env).ok().flatten().unwrap_or_else(|| unreachable!());
+        let fetcher = Arc::new(Together { barrier: tokio::sync::Barrier::new(3), passed: AtomicUsize::new(0) });
+        let verifier = JwtVerifier::with_fetcher(config, fetcher.clone()).await;
+        assert!(verifier.is_ok(), "a failed init fetch is not an init error");
+        assert_eq!(fetcher.passed.load(Ordering::SeqCst), 3);
+    }
 
     #[test]
     fn reason_codes_are_unique_snake_case() {
