@@ -6,7 +6,8 @@
 //! `revoked_at` = that cut-off and `expires_at` = cut-off + 90 days, in one transaction. The authorizer honours `not_after`,
 //! so both certificates are allowed during the overlap and only the new one after it, with
 //! no background job; `list` shows the old one as `rotating`, then `rotated`. With
-//! `--overlap 0` the old ones are `revoked` at once.
+//! `--overlap 0` the old ones are `revoked` at once, and a suspended one always is (so that
+//! resuming it cannot bring it back beside the new one).
 
 use serde_json::json;
 use shared::mtls::cert::{CertFacts, cert_facts};
@@ -190,7 +191,11 @@ pub async fn rotate(ctx: &Context, args: &RotateArgs) -> Result<Report> {
     let registry = ctx.registry().await?;
     let signer = ca::load_signer(&ctx.state)?;
     let current = current_certificates(&registry, &args.client_id, ctx.now).await?;
-    let template = current.iter().map(|s| &s.item).max_by_key(|i| (i.created_at, i.serial.clone()));
+    let template = current
+        .iter()
+        .map(|s| &s.item)
+        .filter(|i| i.status == Status::Active)
+        .max_by_key(|i| (i.created_at, i.serial.clone()));
     let Some(template) = template.cloned() else {
         return Err(CtlError::NotFound(format!(
             "client {}: no active certificate to rotate (use issue for a new client)",
@@ -210,8 +215,16 @@ pub async fn rotate(ctx: &Context, args: &RotateArgs) -> Result<Report> {
         ..new_item(ctx, &issued, tenant, scopes)?
     };
     let cutoff = ctx.now.saturating_add(args.overlap);
-    let changes: Vec<(Stored, RegistryItem)> =
-        current.into_iter().map(|old| (old.clone(), cut(&old.item, cutoff, args.overlap == 0, ctx.now))).collect();
+    // A suspended certificate is revoked at once: it must not come back beside the new one
+    // when someone resumes it.
+    let changes: Vec<(Stored, RegistryItem)> = current
+        .into_iter()
+        .map(|old| {
+            let at_once = args.overlap == 0 || old.item.status == Status::Suspended;
+            let new = cut(&old.item, cutoff, at_once, ctx.now);
+            (old, new)
+        })
+        .collect();
     let files = save(ctx, &issued)?;
     if let Err(e) = registry.rotate(&item, &changes).await {
         files.remove();
@@ -223,6 +236,7 @@ pub async fn rotate(ctx: &Context, args: &RotateArgs) -> Result<Report> {
     let until =
         if args.overlap == 0 { "revoked now".to_owned() } else { format!("valid until {}", utc(signed(cutoff))) };
     for old in &replaced {
+        let until = if old.status == Status::Revoked { "revoked now" } else { until.as_str() };
         text.push_str(&format!("replaced certificate {}: {until}\n", old.serial));
     }
     let json = json!({
@@ -234,10 +248,14 @@ pub async fn rotate(ctx: &Context, args: &RotateArgs) -> Result<Report> {
     Ok(Report { json, text })
 }
 
-/// The client's certificates a rotation replaces: active and not yet past `not_after`.
+/// The client's certificates a rotation replaces: active or suspended, and not yet past
+/// `not_after`.
 async fn current_certificates(registry: &Registry, client_id: &str, now: u64) -> Result<Vec<Stored>> {
     let all = registry.client_items(client_id).await?;
-    Ok(all.into_iter().filter(|s| s.item.status == Status::Active && s.item.not_after >= now).collect())
+    Ok(all
+        .into_iter()
+        .filter(|s| matches!(s.item.status, Status::Active | Status::Suspended) && s.item.not_after >= now)
+        .collect())
 }
 
 /// The replaced certificate: valid until `cutoff` (never longer than it already was), or

@@ -112,6 +112,32 @@ async fn rotation_keeps_both_certificates_for_the_overlap_only() {
     for (name, pem, expected) in cases {
         check(name, gate.decide(pem, t).await, expected);
     }
+    // A suspended certificate is revoked by a rotation, so resuming it cannot bring it back.
+    let (_, fourth) = issued(&ctl.ok(&["rotate", "--client-id", "orders", "--overlap", "1h"]));
+    let newest_key = ["--client-id", "orders", "--serial", newest.as_str()];
+    ctl.ok(&[&["suspend"][..], &newest_key[..]].concat());
+    let rotated = ctl.ok(&["rotate", "--client-id", "orders", "--overlap", "1h"]);
+    let (fifth_pem, fifth) = issued(&rotated);
+    let replaced: BTreeSet<(String, String)> = rotated["replaced"]
+        .as_array()
+        .expect("replaced")
+        .iter()
+        .map(|i| (text(&i["serial"]).to_owned(), text(&i["effective_status"]).to_owned()))
+        .collect();
+    check(
+        "a rotation replaces the suspended one too",
+        replaced,
+        BTreeSet::from([(newest.clone(), "revoked".to_owned()), (fourth.clone(), "rotating".to_owned())]),
+    );
+    let resumed = ctl.run(&[&["resume"][..], &newest_key[..]].concat());
+    check(
+        "resume a certificate rotated while suspended",
+        (resumed.code, resumed.error_kind().as_str()),
+        (3, "conflict"),
+    );
+    let t = now();
+    check("the suspended one, after the rotation", gate.decide(&newest_pem, t).await, unauthorized("registry_revoked"));
+    check("the fifth certificate", gate.decide(&fifth_pem, t).await, allow("orders", &fifth));
     let unknown = ctl.run(&["rotate", "--client-id", "nobody"]);
     check("rotate a client without certificates", (unknown.code, unknown.error_kind().as_str()), (2, "not_found"));
 }

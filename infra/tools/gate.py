@@ -26,8 +26,16 @@ from typing import Any
 
 import hcl2
 
-# Variables that would let checkov talk to a platform or fetch anything: removed.
-PLATFORM_VARIABLES = ("BC_API_KEY", "BC_API_URL", "PRISMA_API_URL", "BC_REPO_ID", "BC_SOURCE")
+# checkov runs with a clean environment: only these variables are passed on, plus
+# OFFLINE_ENVIRONMENT. Everything else is dropped, above all CKV_CHECK / CKV_SKIP_CHECK /
+# CKV_FRAMEWORK and the other CKV_* / CHECKOV_* switches that select or soften checks, the
+# BC_* / PRISMA_* platform variables, and PYTHONPATH and the like.
+PASSED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
+# checkov also reads .checkov.yaml/.yml from the scanned directory, the working directory and
+# $HOME (on top of any --config-file): it runs in an empty temporary directory that is also its
+# HOME, with an explicit empty --config-file, and a config file in a scanned directory fails
+# the gate.
+CONFIG_FILE_NAMES = (".checkov.yaml", ".checkov.yml")
 OFFLINE_ENVIRONMENT = {
     "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
     "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",
@@ -76,13 +84,27 @@ def custom_check_ids(checks_dir: Path) -> list[str]:
     return sorted(ids)
 
 
-def start_checkov(checkov: str, args: list[str]) -> tuple[subprocess.Popen[bytes], Any, Any]:
-    env = {k: v for k, v in os.environ.items() if k not in PLATFORM_VARIABLES}
+def refuse_config_files(*directories: Path) -> None:
+    """checkov would apply a .checkov.yaml of a scanned directory (skip-check, soft-fail...)."""
+    found = [str(d / name) for d in directories for name in CONFIG_FILE_NAMES if (d / name).exists()]
+    if found:
+        raise GateError("checkov config file(s) in a scanned directory, which would change what is checked: " + ", ".join(found))
+
+
+def start_checkov(checkov: str, args: list[str], workdir: Path) -> tuple[subprocess.Popen[bytes], Any, Any]:
+    """Starts checkov in ``workdir`` (empty, also its HOME) with a clean environment."""
+    env = {k: v for k, v in os.environ.items() if k in PASSED_VARIABLES}
     env.update(OFFLINE_ENVIRONMENT)
+    env["HOME"] = str(workdir)
+    config = workdir / "empty-checkov-config.yaml"
+    config.write_text("{}\n", encoding="utf-8")
     out = tempfile.TemporaryFile()
     err = tempfile.TemporaryFile()
-    command = [checkov, "--framework", "terraform", "--skip-download", "--compact", "--output", "json", *args]
-    process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+    command = [
+        checkov, "--config-file", str(config),
+        "--framework", "terraform", "--skip-download", "--compact", "--output", "json", *args,
+    ]
+    process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=workdir)
     return process, out, err
 
 
@@ -182,19 +204,24 @@ def main() -> int:
     try:
         tf_files = parse_all(infra)
         custom_ids = custom_check_ids(checks)
+        refuse_config_files(infra, bad)
         # Both scans run at once; each takes a few seconds.
-        main_scan = start_checkov(args.checkov, [
-            "--directory", str(infra),
-            "--external-checks-dir", str(checks),
-            "--skip-path", "checks/testdata",
-        ])
-        self_test = start_checkov(args.checkov, [
-            "--directory", str(bad),
-            "--external-checks-dir", str(checks),
-            "--check", ",".join(custom_ids),
-        ])
-        main_report = finish_checkov(main_scan, "infra/")
-        bad_report = finish_checkov(self_test, "self-test")
+        with tempfile.TemporaryDirectory(prefix="infra-gate-") as main_dir, \
+                tempfile.TemporaryDirectory(prefix="infra-gate-") as bad_dir:
+            main_scan = start_checkov(args.checkov, [
+                "--directory", str(infra),
+                "--external-checks-dir", str(checks),
+                "--skip-path", "checks/testdata",
+            ], Path(main_dir))
+            self_test = start_checkov(args.checkov, [
+                "--directory", str(bad),
+                "--external-checks-dir", str(checks),
+                "--check", ",".join(custom_ids),
+            ], Path(bad_dir))
+            for process, _, _ in (main_scan, self_test):
+                process.wait()  # both, before either report is read
+            main_report = finish_checkov(main_scan, "infra/")
+            bad_report = finish_checkov(self_test, "self-test")
         passed, skipped = check_main_scan(main_report, custom_ids)
         caught = check_self_test(bad_report, bad / "expected.json", custom_ids)
     except GateError as error:

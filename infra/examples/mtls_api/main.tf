@@ -47,6 +47,7 @@ module "api" {
   mtls_domain_name              = module.domain.domain_name
   authorizer_function_name      = module.authorizer.function_name
   authorizer_invoke_arn         = module.authorizer.invoke_arn
+  authorizer_token_header       = module.authorizer.token_header
   identity_sources              = ["context.identity.sourceIp"]
   authorizer_result_ttl_seconds = 0
   log_kms_key_arn               = module.log_key.key_arn

@@ -62,9 +62,14 @@ variable "mtls_client_id_from" {
 }
 
 variable "registry_cache_ttl_secs" {
-  description = "How long the authorizer reuses a registry answer; with the API Gateway cache off, this is the worst-case revocation delay."
+  description = "How long the authorizer reuses a registry answer (0 to 300 seconds); with the API Gateway cache off, this is the worst-case revocation delay."
   type        = number
   default     = 60
+
+  validation {
+    condition     = var.registry_cache_ttl_secs >= 0 && var.registry_cache_ttl_secs <= 300 && floor(var.registry_cache_ttl_secs) == var.registry_cache_ttl_secs
+    error_message = "registry_cache_ttl_secs must be a whole number of seconds from 0 to 300."
+  }
 }
 
 variable "manage_api_gateway_account" {

@@ -89,7 +89,8 @@ module "api" {
   vpc_endpoint_ids              = [aws_vpc_endpoint.execute_api.id]
   authorizer_function_name      = module.authorizer.function_name
   authorizer_invoke_arn         = module.authorizer.invoke_arn
-  identity_sources              = ["method.request.header.Authorization"]
+  authorizer_token_header       = module.authorizer.token_header
+  identity_sources              = [module.authorizer.token_identity_source]
   authorizer_result_ttl_seconds = var.authorizer_result_ttl_seconds
   log_kms_key_arn               = module.log_key.key_arn
 

@@ -74,13 +74,13 @@ variable "jwt_audiences" {
 }
 
 variable "authorizer_result_ttl_seconds" {
-  description = "API Gateway authorizer cache TTL keyed by the Authorization header (0 = off). The cached policy covers every method and path of the API."
+  description = "API Gateway authorizer cache TTL keyed by the Authorization header (0 = off, at most 300). The cached policy covers every method and path of the API, and a cached Allow outlives the token's exp and revocation by up to the TTL."
   type        = number
   default     = 0
 
   validation {
-    condition     = var.authorizer_result_ttl_seconds >= 0 && var.authorizer_result_ttl_seconds <= 3600
-    error_message = "authorizer_result_ttl_seconds must be from 0 to 3600."
+    condition     = var.authorizer_result_ttl_seconds >= 0 && var.authorizer_result_ttl_seconds <= 300 && floor(var.authorizer_result_ttl_seconds) == var.authorizer_result_ttl_seconds
+    error_message = "authorizer_result_ttl_seconds must be a whole number from 0 to 300."
   }
 }
 

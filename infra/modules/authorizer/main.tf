@@ -21,6 +21,7 @@ locals {
     AUTHZ_POLICY_FILE               = var.policy_file
     AUTHZ_HTTP_API_SIMPLE_RESPONSES = tostring(var.http_api_simple_responses)
     AUTHZ_LOG_LEVEL                 = var.log_level
+    AUTHZ_TOKEN_HEADER              = lower(var.token_header)
   }
 
   # extra_environment cannot name a typed variable (see its validation), so the merge order

@@ -25,6 +25,16 @@ output "log_group_name" {
   value       = aws_cloudwatch_log_group.authorizer.name
 }
 
+output "token_header" {
+  description = "The header the authorizer reads the bearer token from (AUTHZ_TOKEN_HEADER); give it to modules/rest_api as authorizer_token_header."
+  value       = var.token_header
+}
+
+output "token_identity_source" {
+  description = "The REQUEST authorizer identity source of that header (method.request.header.NAME)."
+  value       = "method.request.header.${var.token_header}"
+}
+
 output "environment" {
   description = "The environment variables passed to the authorizer (no secrets)."
   value       = local.environment

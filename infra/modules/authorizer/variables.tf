@@ -33,13 +33,13 @@ variable "memory_size" {
 }
 
 variable "timeout" {
-  description = "Function timeout in seconds. Decisions are budgeted at about 2 s; API Gateway gives an authorizer at most 10 s."
+  description = "Function timeout in seconds, 4 to 10. A registry lookup may take up to AUTHZ_REGISTRY_OPERATION_TIMEOUT_MS (default 1.5 s, at most 2 s) and a JWKS fetch up to AUTHZ_JWKS_TIMEOUT_MS (default 1 s, at most 1.5 s); a shorter timeout would kill the function mid-lookup, so API Gateway gets an error instead of a decision. API Gateway gives an authorizer at most 10 s."
   type        = number
   default     = 5
 
   validation {
-    condition     = var.timeout >= 1 && var.timeout <= 10 && floor(var.timeout) == var.timeout
-    error_message = "timeout must be a whole number of seconds from 1 to 10."
+    condition     = var.timeout >= 4 && var.timeout <= 10 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds from 4 to 10: one request may need a registry lookup (up to 2 s) and a JWKS fetch (up to 1.5 s), one after the other."
   }
 }
 
@@ -193,29 +193,44 @@ variable "log_level" {
 }
 
 variable "registry_cache_ttl_secs" {
-  description = "AUTHZ_REGISTRY_CACHE_TTL_SECS: how long a registry answer is reused in the container (0 disables). Part of the worst-case revocation delay."
+  description = "AUTHZ_REGISTRY_CACHE_TTL_SECS: how long a registry answer is reused in the container (0 disables, at most 300 here although the authorizer accepts up to 3600). A revoked certificate keeps getting in for up to this long: worst-case revocation delay = this + the API Gateway authorizer result TTL."
   type        = number
   default     = 60
 
   validation {
-    condition     = var.registry_cache_ttl_secs >= 0 && var.registry_cache_ttl_secs <= 3600 && floor(var.registry_cache_ttl_secs) == var.registry_cache_ttl_secs
-    error_message = "registry_cache_ttl_secs must be a whole number of seconds from 0 to 3600."
+    condition     = var.registry_cache_ttl_secs >= 0 && var.registry_cache_ttl_secs <= 300 && floor(var.registry_cache_ttl_secs) == var.registry_cache_ttl_secs
+    error_message = "registry_cache_ttl_secs must be a whole number of seconds from 0 to 300: it bounds how long a revoked certificate still gets in."
+  }
+}
+
+variable "token_header" {
+  description = "AUTHZ_TOKEN_HEADER: the request header the authorizer reads `Bearer <token>` from (matched without regard to case). Pass the output token_header to modules/rest_api: with API Gateway's authorizer cache on, the cache key must be this header."
+  type        = string
+  default     = "Authorization"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.token_header))
+    error_message = "token_header must be a header name of 1 to 128 characters from A-Z, a-z, 0-9, '-' and '_'."
   }
 }
 
 variable "extra_environment" {
-  description = "More environment variables for the authorizer (e.g. AUTHZ_MTLS_TRUSTED_ISSUERS, AUTHZ_JWT_LEEWAY_SECS). They cannot override the typed ones above."
+  description = "More environment variables for the authorizer (e.g. AUTHZ_MTLS_TRUSTED_ISSUERS, AUTHZ_JWT_LEEWAY_SECS). They cannot override the typed ones above, nor set the downgrade switches AUTHZ_MTLS_REQUIRE_CERT_PIN and AUTHZ_JWT_ALLOW_LOOPBACK_HTTP (letter case ignored)."
   type        = map(string)
   default     = {}
 
   validation {
     condition = alltrue([
-      for k in keys(var.extra_environment) : can(regex("^[A-Za-z][A-Za-z0-9_]*$", k)) && !startswith(k, "AWS_") && !contains([
+      for k in keys(var.extra_environment) : can(regex("^[A-Za-z][A-Za-z0-9_]*$", k)) && !startswith(upper(k), "AWS_") && !contains([
         "AUTHZ_REGISTRY_TABLE", "AUTHZ_MTLS_REQUIRED", "AUTHZ_MTLS_CLIENT_ID_FROM", "AUTHZ_JWT_ISSUERS",
         "AUTHZ_POLICY_FILE", "AUTHZ_HTTP_API_SIMPLE_RESPONSES", "AUTHZ_LOG_LEVEL", "AUTHZ_REGISTRY_CACHE_TTL_SECS",
-      ], k)
+        "AUTHZ_TOKEN_HEADER",
+        # Downgrades, never set in a deployment: items without a certificate pin could allow
+        # (AUTHZ_MTLS_REQUIRE_CERT_PIN=false), JWKS over plain HTTP (AUTHZ_JWT_ALLOW_LOOPBACK_HTTP).
+        "AUTHZ_MTLS_REQUIRE_CERT_PIN", "AUTHZ_JWT_ALLOW_LOOPBACK_HTTP",
+      ], upper(k))
     ])
-    error_message = "extra_environment keys must be valid names, not AWS_* (reserved by Lambda) and not one of the typed AUTHZ_* variables of this module."
+    error_message = "extra_environment keys must be valid names, not AWS_* (reserved by Lambda), not one of the typed AUTHZ_* variables of this module (AUTHZ_TOKEN_HEADER included: use token_header), and not the downgrade switches AUTHZ_MTLS_REQUIRE_CERT_PIN or AUTHZ_JWT_ALLOW_LOOPBACK_HTTP."
   }
 }
 

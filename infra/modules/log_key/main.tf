@@ -19,7 +19,10 @@ resource "aws_kms_key" "logs" {
   deletion_window_in_days = var.deletion_window_days
   tags                    = var.tags
 
-  # A key policy's Resource "*" means this key only. Every action is listed by name.
+  # A key policy's Resource "*" means this key only. Every action is listed by name. The
+  # administration list delegates to IAM in this account what the deployer needs to manage the
+  # key for its whole life, aws_kms_alias included: CreateAlias, UpdateAlias and DeleteAlias
+  # must be allowed on the key itself (key policy, or IAM delegated from it), not only on the alias.
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -29,6 +32,8 @@ resource "aws_kms_key" "logs" {
         Principal = { AWS = local.account_root }
         Action = [
           "kms:CancelKeyDeletion",
+          "kms:CreateAlias",
+          "kms:DeleteAlias",
           "kms:DescribeKey",
           "kms:DisableKey",
           "kms:DisableKeyRotation",
@@ -46,6 +51,7 @@ resource "aws_kms_key" "logs" {
           "kms:ScheduleKeyDeletion",
           "kms:TagResource",
           "kms:UntagResource",
+          "kms:UpdateAlias",
           "kms:UpdateKeyDescription",
         ]
         Resource = "*"

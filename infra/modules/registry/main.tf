@@ -24,7 +24,9 @@ resource "aws_kms_key" "registry" {
   # A key policy's Resource "*" means this key only. The account keeps administration (so
   # the key cannot become unmanageable), and use of the key is delegated to IAM policies in
   # this account, only through DynamoDB in this region: no principal can decrypt with it
-  # directly. Every action is listed by name.
+  # directly. Every action is listed by name; the alias actions are there because
+  # CreateAlias, UpdateAlias and DeleteAlias must be allowed on the key itself (key policy, or
+  # IAM delegated from it), not only on the alias, or aws_kms_alias cannot be created.
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -34,6 +36,8 @@ resource "aws_kms_key" "registry" {
         Principal = { AWS = local.account_root }
         Action = [
           "kms:CancelKeyDeletion",
+          "kms:CreateAlias",
+          "kms:DeleteAlias",
           "kms:DescribeKey",
           "kms:DisableKey",
           "kms:DisableKeyRotation",
@@ -51,6 +55,7 @@ resource "aws_kms_key" "registry" {
           "kms:ScheduleKeyDeletion",
           "kms:TagResource",
           "kms:UntagResource",
+          "kms:UpdateAlias",
           "kms:UpdateKeyDescription",
         ]
         Resource = "*"

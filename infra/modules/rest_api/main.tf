@@ -130,6 +130,17 @@ resource "aws_api_gateway_authorizer" "this" {
       condition     = local.private || var.authorizer_result_ttl_seconds == 0
       error_message = "an API behind the mTLS domain must keep authorizer_result_ttl_seconds = 0: the authorizer cache key cannot include the client certificate."
     }
+
+    # With caching on, API Gateway reuses a decision for every request with the same identity
+    # sources. Anything but the header the token is read from (a source IP, another header)
+    # would serve one caller's Allow to another caller that shares that value.
+    precondition {
+      condition = var.authorizer_result_ttl_seconds == 0 || (
+        length(var.identity_sources) == 1 &&
+        lower(var.identity_sources[0]) == lower("method.request.header.${var.authorizer_token_header}")
+      )
+      error_message = "authorizer_result_ttl_seconds > 0 needs identity_sources = [\"method.request.header.${var.authorizer_token_header}\"] exactly (the header the authorizer reads the token from): any other cache key would share one caller's cached decision with others."
+    }
   }
 }
 

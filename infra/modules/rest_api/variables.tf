@@ -60,8 +60,18 @@ variable "authorizer_invoke_arn" {
   type        = string
 }
 
+variable "authorizer_token_header" {
+  description = "The header the authorizer reads the bearer token from (module authorizer output token_header). With authorizer_result_ttl_seconds > 0, identity_sources must be exactly method.request.header.<this header>: the cache key is then the token itself."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.authorizer_token_header))
+    error_message = "authorizer_token_header must be a header name from A-Z, a-z, 0-9, '-' and '_' (module authorizer output token_header)."
+  }
+}
+
 variable "identity_sources" {
-  description = "Identity sources of the REQUEST authorizer. A request missing one is answered 401 without invoking the authorizer; with caching on they form the cache key. Use method.request.header.Authorization for JWT; for mTLS-only use context.identity.sourceIp (always present) with caching off."
+  description = "Identity sources of the REQUEST authorizer. A request missing one is answered 401 without invoking the authorizer; with caching on they form the cache key, so a TTL above 0 needs exactly [\"method.request.header.<authorizer_token_header>\"]. Use method.request.header.Authorization for JWT; for mTLS-only use context.identity.sourceIp (always present) with caching off."
   type        = list(string)
   default     = ["method.request.header.Authorization"]
 
@@ -74,18 +84,18 @@ variable "identity_sources" {
 }
 
 variable "authorizer_result_ttl_seconds" {
-  description = "How long API Gateway caches an authorizer decision (0 = off). The cached policy is reused for every method and path of the API, and adds to the worst-case revocation delay."
+  description = "How long API Gateway caches an authorizer decision (0 = off, at most 300). For that long a cached Allow is served without invoking the authorizer: a token that expires or is revoked meanwhile, or a certificate revoked in the registry, still gets in. The cached policy is reused for every method and path of the API, and the TTL adds to the worst-case revocation delay."
   type        = number
   default     = 0
 
   validation {
-    condition     = var.authorizer_result_ttl_seconds >= 0 && var.authorizer_result_ttl_seconds <= 3600 && floor(var.authorizer_result_ttl_seconds) == var.authorizer_result_ttl_seconds
-    error_message = "authorizer_result_ttl_seconds must be a whole number from 0 to 3600."
+    condition     = var.authorizer_result_ttl_seconds >= 0 && var.authorizer_result_ttl_seconds <= 300 && floor(var.authorizer_result_ttl_seconds) == var.authorizer_result_ttl_seconds
+    error_message = "authorizer_result_ttl_seconds must be a whole number from 0 to 300: a cached Allow outlives the token's exp and any revocation for the whole TTL."
   }
 }
 
 variable "integration" {
-  description = "The backend behind the authorizer, for every method and path: MOCK (answers 200, for trying the stack), HTTP_PROXY (uri, optionally through a VPC link) or AWS_PROXY (a Lambda invoke ARN)."
+  description = "The backend behind the authorizer, for every method and path: MOCK (answers 200, for trying the stack), HTTP_PROXY (an https:// uri; http:// only through a VPC link) or AWS_PROXY (a Lambda invoke ARN)."
   type = object({
     type            = string
     uri             = optional(string)
@@ -103,6 +113,21 @@ variable "integration" {
   validation {
     condition     = var.integration.type == "MOCK" || var.integration.uri != null
     error_message = "integration.uri is required for HTTP_PROXY and AWS_PROXY."
+  }
+
+  # Over the internet the backend is reached by URL: only https:// keeps the authorized
+  # request (and what the backend answers) out of reach of the network in between. Plain
+  # http:// is accepted only through a VPC link (a private NLB/ALB in your VPC).
+  validation {
+    condition = var.integration.type != "HTTP_PROXY" || (
+      var.integration.connection_type == "VPC_LINK" ? can(regex("^https?://[^/?#]+", var.integration.uri)) : can(regex("^https://[^/?#]+", var.integration.uri))
+    )
+    error_message = "an HTTP_PROXY integration.uri must start with https:// (http:// only with connection_type = VPC_LINK)."
+  }
+
+  validation {
+    condition     = var.integration.type != "AWS_PROXY" || can(regex("^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/", var.integration.uri))
+    error_message = "an AWS_PROXY integration.uri must be a Lambda invoke ARN (arn:aws:apigateway:REGION:lambda:path/...: the function's invoke_arn)."
   }
 
   validation {

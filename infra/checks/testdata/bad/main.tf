@@ -158,6 +158,189 @@ resource "aws_api_gateway_rest_api_policy" "source_vpc_not_vpce" {
   })
 }
 
+# Inline policies of PRIVATE APIs are held to the same rule as attached ones.
+resource "aws_api_gateway_rest_api" "private_inline_allow" {
+  name = "bad-private-inline-allow-everyone"
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = "*", Action = "execute-api:Invoke", Resource = "execute-api:/*" }]
+  })
+
+  endpoint_configuration {
+    types = ["PRIVATE"]
+  }
+}
+
+resource "aws_api_gateway_rest_api" "private_inline_unreadable" {
+  name   = "bad-private-inline-unreadable"
+  policy = file("${path.module}/policy.json")
+
+  endpoint_configuration {
+    types = ["PRIVATE"]
+  }
+}
+
+resource "aws_api_gateway_rest_api" "private_inline_ok" {
+  name = "ok-private-inline-policy"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "execute-api:Invoke"
+        Resource  = "execute-api:/*"
+        Condition = { StringNotEquals = { "aws:SourceVpce" = ["vpce-0123456789abcdef0", "vpce-0fedcba9876543210"] } }
+      },
+      { Effect = "Allow", Principal = "*", Action = "execute-api:Invoke", Resource = "execute-api:/*" },
+    ]
+  })
+
+  endpoint_configuration {
+    types = ["PRIVATE"]
+  }
+}
+
+# The Deny covers one path only: every other path is open to every caller.
+resource "aws_api_gateway_rest_api_policy" "deny_one_path" {
+  rest_api_id = "a1b2c3d4e5"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "execute-api:Invoke"
+      Resource  = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/GET/health/*"
+      Condition = { StringNotEquals = { "aws:SourceVpce" = "vpce-0123456789abcdef0" } }
+    }]
+  })
+}
+
+# A second operator is ANDed: the Deny only hits callers that also send aws:SecureTransport false.
+resource "aws_api_gateway_rest_api_policy" "deny_extra_operator" {
+  rest_api_id = "bad-extra-operator"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "execute-api:Invoke"
+      Resource  = "execute-api:/*"
+      Condition = {
+        StringNotEquals = { "aws:SourceVpce" = "vpce-0123456789abcdef0" }
+        Bool            = { "aws:SecureTransport" = "false" }
+      }
+    }]
+  })
+}
+
+# A second key under the same operator is ANDed too.
+resource "aws_api_gateway_rest_api_policy" "deny_extra_key" {
+  rest_api_id = "bad-extra-key"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "execute-api:Invoke"
+      Resource  = "execute-api:/*"
+      Condition = {
+        StringNotEquals = {
+          "aws:SourceVpce"      = "vpce-0123456789abcdef0"
+          "aws:PrincipalAccount" = "123456789012"
+        }
+      }
+    }]
+  })
+}
+
+# The Deny fences another API (by reference and by ARN): this one stays open.
+resource "aws_api_gateway_rest_api_policy" "deny_other_api_ref" {
+  rest_api_id = aws_api_gateway_rest_api.private_ok.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "execute-api:Invoke"
+      Resource  = "${aws_api_gateway_rest_api.private_inline_ok.execution_arn}/*"
+      Condition = { StringNotEquals = { "aws:SourceVpce" = "vpce-0123456789abcdef0" } }
+    }]
+  })
+}
+
+resource "aws_api_gateway_rest_api_policy" "deny_other_api_arn" {
+  rest_api_id = "a1b2c3d4e5"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "execute-api:Invoke"
+      Resource  = "arn:aws:execute-api:eu-west-1:123456789012:zzzzzzzzzz/*"
+      Condition = { StringNotEquals = { "aws:SourceVpce" = "vpce-0123456789abcdef0" } }
+    }]
+  })
+}
+
+# A wildcard endpoint ID matches every VPC endpoint, anyone's.
+resource "aws_api_gateway_rest_api_policy" "deny_vpce_wildcard" {
+  rest_api_id = "bad-vpce-wildcard"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "execute-api:Invoke"
+      Resource  = "execute-api:/*"
+      Condition = { StringNotEquals = { "aws:SourceVpce" = ["vpce-0123456789abcdef0", "vpce-*"] } }
+    }]
+  })
+}
+
+resource "aws_api_gateway_rest_api_policy" "deny_vpce_empty" {
+  rest_api_id = "bad-vpce-empty"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "execute-api:Invoke"
+      Resource  = "execute-api:/*"
+      Condition = { StringNotEquals = { "aws:SourceVpce" = [] } }
+    }]
+  })
+}
+
+# Near misses: the whole API named by its execution ARN, as a reference and as a literal.
+resource "aws_api_gateway_rest_api_policy" "vpce_execution_arn_ref_ok" {
+  rest_api_id = aws_api_gateway_rest_api.private_ok.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "execute-api:Invoke"
+      Resource  = "${aws_api_gateway_rest_api.private_ok.execution_arn}/*"
+      Condition = { StringNotEquals = { "aws:SourceVpce" = ["vpce-0123456789abcdef0"] } }
+    }]
+  })
+}
+
+resource "aws_api_gateway_rest_api_policy" "vpce_execution_arn_literal_ok" {
+  rest_api_id = "a1b2c3d4e5"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = { AWS = "*" }
+      Action    = ["execute-api:Invoke"]
+      Resource  = ["arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/*"]
+      Condition = { StringNotEquals = { "aws:SourceVpce" = "vpce-0123456789abcdef0" } }
+    }]
+  })
+}
+
 # --- CKV_AUTHZ_6: every non-private domain is mTLS, TLS 1.2+ --------------------------------
 
 resource "aws_api_gateway_domain_name" "no_mtls" {
