@@ -126,7 +126,7 @@ pub struct Signer {
 pub fn load_signer(state: &State) -> Result<Signer> {
     let files = state.intermediate();
     let cert_pem = read_text(&files.cert, "intermediate CA certificate")?;
-    let key_pem = read_text(&files.key, "intermediate CA key")?;
+    let key_pem = state.read_key(&files.key, "intermediate CA key")?;
     let cert_path = files.cert.display();
     let bad_cert = |what: &str| CtlError::Local(format!("intermediate CA certificate {cert_path}: {what}"));
     let der = pem_to_der(&cert_pem).map_err(|_| bad_cert("expected one PEM CERTIFICATE block"))?;

@@ -175,12 +175,19 @@ pub async fn change_status(ctx: &Context, key: &KeyArgs, action: &Action) -> Res
     }
     let after = action.apply(&stored.item, ctx.now);
     registry.replace(&stored, &after).await?;
-    let text = format!(
+    let mut text = format!(
         "client {client_id} certificate {serial}: {} -> {}\n{}",
         before.as_str(),
         after.status.as_str(),
         item_line(&after, ctx.now)
     );
+    if after.status != Status::Active {
+        // The registry is read through caches: say how long the old answer may still be used.
+        text.push_str(
+            "\nwarm authorizers that cached the item keep its old status for up to their registry cache TTL \
+             (AUTHZ_REGISTRY_CACHE_TTL_SECS, default 60 s), plus API Gateway's authorizer result TTL if it is on",
+        );
+    }
     let json = json!({"client_id": client_id, "serial": serial, "previous_status": before.as_str(),
         "item": item_json(&after, ctx.now)});
     Ok(Report { json, text })
