@@ -22,6 +22,7 @@ pub const VAR_ISSUERS_FILE: &str = "AUTHZ_JWT_ISSUERS_FILE";
 pub const VAR_LEEWAY: &str = "AUTHZ_JWT_LEEWAY_SECS";
 pub const VAR_MAX_LIFETIME: &str = "AUTHZ_JWT_MAX_LIFETIME_SECS";
 pub const VAR_REFRESH: &str = "AUTHZ_JWKS_REFETCH_INTERVAL_SECS";
+pub const VAR_MAX_AGE: &str = "AUTHZ_JWKS_MAX_AGE_SECS";
 pub const VAR_CONNECT_TIMEOUT: &str = "AUTHZ_JWKS_CONNECT_TIMEOUT_MS";
 pub const VAR_TIMEOUT: &str = "AUTHZ_JWKS_TIMEOUT_MS";
 pub const VAR_MAX_BYTES: &str = "AUTHZ_JWKS_MAX_BYTES";
@@ -29,12 +30,13 @@ pub const VAR_LOOPBACK_HTTP: &str = "AUTHZ_JWT_ALLOW_LOOPBACK_HTTP";
 
 /// Every variable this module reads; any other `AUTHZ_JWT_*` or `AUTHZ_JWKS_*` variable is a
 /// typo and refused.
-pub const VARIABLES: [&str; 9] = [
+pub const VARIABLES: [&str; 10] = [
     VAR_ISSUERS,
     VAR_ISSUERS_FILE,
     VAR_LEEWAY,
     VAR_MAX_LIFETIME,
     VAR_REFRESH,
+    VAR_MAX_AGE,
     VAR_CONNECT_TIMEOUT,
     VAR_TIMEOUT,
     VAR_MAX_BYTES,
@@ -52,6 +54,9 @@ pub const DEFAULT_MAX_LIFETIME_SECS: u64 = 86_400;
 pub const MAX_LIFETIME_RANGE: std::ops::RangeInclusive<u64> = 60..=604_800;
 /// Default minimum time between two JWKS refetches of one issuer caused by unknown `kid`s.
 pub const DEFAULT_REFRESH_SECS: u64 = 60;
+/// Default age after which a cached JWKS is fetched again although every `kid` asked for is
+/// known, in seconds: a key the issuer withdrew stops verifying within this long.
+pub const DEFAULT_MAX_AGE_SECS: u64 = 900;
 pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 300;
 pub const DEFAULT_TIMEOUT_MS: u64 = 1000;
 /// Upper bound of the whole JWKS fetch; the authorizer's budget.
@@ -114,8 +119,10 @@ pub struct JwtConfig {
     pub leeway_secs: u64,
     /// Longest a token may be good for (see [`DEFAULT_MAX_LIFETIME_SECS`]).
     pub max_lifetime_secs: u64,
-    /// Minimum seconds between two unknown-`kid` refetches of one issuer's JWKS.
+    /// Minimum seconds between two refetches of one issuer's JWKS.
     pub jwks_refresh_secs: u64,
+    /// Age of a JWKS (seconds since it was loaded) after which the next token refetches it.
+    pub jwks_max_age_secs: u64,
     pub connect_timeout: Duration,
     /// Whole fetch, connect to last body byte.
     pub timeout: Duration,
@@ -355,6 +362,7 @@ impl JwtConfig {
             leeway_secs: env.u64_in(VAR_LEEWAY, DEFAULT_LEEWAY_SECS, 0..=120)?,
             max_lifetime_secs: env.u64_in(VAR_MAX_LIFETIME, DEFAULT_MAX_LIFETIME_SECS, MAX_LIFETIME_RANGE)?,
             jwks_refresh_secs: env.u64_in(VAR_REFRESH, DEFAULT_REFRESH_SECS, 1..=86_400)?,
+            jwks_max_age_secs: env.u64_in(VAR_MAX_AGE, DEFAULT_MAX_AGE_SECS, 60..=86_400)?,
             connect_timeout,
             timeout,
             max_jwks_bytes: usize::try_from(max_jwks_bytes).unwrap_or(usize::MAX),
@@ -408,6 +416,7 @@ mod tests {
         assert_eq!(c.leeway_secs, 30);
         assert_eq!(c.max_lifetime_secs, 86_400);
         assert_eq!(c.jwks_refresh_secs, 60);
+        assert_eq!(c.jwks_max_age_secs, 900);
         assert_eq!(c.timeout, Duration::from_millis(1000));
         assert_eq!(c.connect_timeout, Duration::from_millis(300));
         assert_eq!(c.max_jwks_bytes, 65_536);
@@ -548,6 +557,8 @@ mod tests {
         check_err(&[(VAR_ISSUERS, ONE), (VAR_MAX_LIFETIME, "2592000")], VAR_MAX_LIFETIME, "from 60 to 604800");
         check_err(&[(VAR_ISSUERS, ONE), (VAR_TIMEOUT, "5000")], VAR_TIMEOUT, "from 100 to 1500");
         check_err(&[(VAR_ISSUERS, ONE), (VAR_REFRESH, "0")], VAR_REFRESH, "from 1 to 86400");
+        check_err(&[(VAR_ISSUERS, ONE), (VAR_MAX_AGE, "59")], VAR_MAX_AGE, "from 60 to 86400");
+        check_err(&[(VAR_ISSUERS, ONE), (VAR_MAX_AGE, "86401")], VAR_MAX_AGE, "from 60 to 86400");
         check_err(
             &[(VAR_ISSUERS, ONE), (VAR_CONNECT_TIMEOUT, "900"), (VAR_TIMEOUT, "500")],
             VAR_CONNECT_TIMEOUT,

@@ -3,9 +3,13 @@
 //!
 //! A known `kid` is a read lock and a map lookup. An unknown `kid` may trigger one refetch per
 //! issuer per refresh interval; concurrent misses wait for the same fetch; a failed fetch keeps
-//! every cached key working (stale on error) and denies only the unknown `kid`.
+//! every cached key working (stale on error) and denies only the unknown `kid`. A set older
+//! than its maximum age is refetched by the next token that names a key of it (while that
+//! fetch runs, other tokens use the cached keys): a key the issuer withdrew stops verifying
+//! within the maximum age, even when no new `kid` appears to trigger a refetch.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -216,6 +220,8 @@ pub(crate) struct Source<'a> {
     pub fetcher: &'a dyn JwksFetcher,
     /// Minimum seconds between two refetches.
     pub refresh_secs: u64,
+    /// Age of the cached set after which the next token refetches it.
+    pub max_age_secs: u64,
     /// Budget for waiting on a fetch in progress plus fetching.
     pub timeout: Duration,
 }
@@ -227,30 +233,83 @@ struct RefreshState {
     last_failed: bool,
 }
 
+/// The cached keys and when they were loaded.
+#[derive(Debug)]
+struct Loaded {
+    set: Arc<KeySet>,
+    /// `now` (Unix seconds, the clock decisions are made with) of the load, or [`UNSET`]
+    /// for a set loaded at init (bundled, or fetched before any token): its age starts with
+    /// the first token that uses it.
+    at: AtomicU64,
+}
+
+/// [`Loaded::at`] of a set whose age has not started.
+const UNSET: u64 = u64::MAX;
+
+impl Loaded {
+    fn new(set: KeySet, at: u64) -> Self {
+        Self { set: Arc::new(set), at: AtomicU64::new(at) }
+    }
+
+    /// Whether the set is older than `max_age` at `now` (a clock that went back is not); the
+    /// first call on a set loaded at init starts its age.
+    fn stale(&self, now: u64, max_age: u64) -> bool {
+        let at = self.at.load(Ordering::Relaxed);
+        if at == UNSET {
+            let _ = self.at.compare_exchange(UNSET, now, Ordering::Relaxed, Ordering::Relaxed);
+            return false;
+        }
+        now.saturating_sub(at) >= max_age
+    }
+}
+
+impl Default for Loaded {
+    fn default() -> Self {
+        Self::new(KeySet::new(), UNSET)
+    }
+}
+
 /// One issuer's keys.
 #[derive(Debug, Default)]
 pub(crate) struct KeyCache {
-    keys: RwLock<Arc<KeySet>>,
+    keys: RwLock<Loaded>,
     refresh: tokio::sync::Mutex<RefreshState>,
 }
 
+impl RefreshState {
+    /// Whether a fetch may start at `now`: at most one per `refresh_secs`.
+    fn due(&self, now: u64, refresh_secs: u64) -> bool {
+        self.last_attempt.is_none_or(|last| now < last || now - last >= refresh_secs)
+    }
+}
+
 impl KeyCache {
+    /// A cache holding `initial` (loaded at init: its age starts with the first token).
     pub(crate) fn new(initial: KeySet) -> Self {
-        Self { keys: RwLock::new(Arc::new(initial)), refresh: tokio::sync::Mutex::default() }
+        Self { keys: RwLock::new(Loaded::new(initial, UNSET)), refresh: tokio::sync::Mutex::default() }
     }
 
     fn get(&self, kid: &str) -> Option<Arc<JwkKey>> {
-        self.keys.read().unwrap_or_else(PoisonError::into_inner).get(kid).cloned()
+        self.keys.read().unwrap_or_else(PoisonError::into_inner).set.get(kid).cloned()
+    }
+
+    /// The key for `kid`, and whether the set it is in has reached `max_age` at `now`.
+    fn lookup(&self, kid: &str, now: u64, max_age: u64) -> Option<(Arc<JwkKey>, bool)> {
+        let loaded = self.keys.read().unwrap_or_else(PoisonError::into_inner);
+        loaded.set.get(kid).map(|key| (Arc::clone(key), loaded.stale(now, max_age)))
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.keys.read().unwrap_or_else(PoisonError::into_inner).len()
+        self.keys.read().unwrap_or_else(PoisonError::into_inner).set.len()
     }
 
-    /// The key for `kid`, refetching the JWKS when the `kid` is unknown and a refetch is due.
+    /// The key for `kid`, refetching the JWKS when the `kid` is unknown, or its set has
+    /// reached the maximum age, and a refetch is due.
     pub(crate) async fn key_for(&self, kid: &str, now: u64, source: &Source<'_>) -> Result<Arc<JwkKey>, Rejection> {
-        if let Some(key) = self.get(kid) {
-            return Ok(key);
+        match self.lookup(kid, now, source.max_age_secs) {
+            Some((key, false)) => return Ok(key),
+            Some((key, true)) => return self.revalidate(kid, key, now, source).await,
+            None => {}
         }
         let deadline = Instant::now() + source.timeout;
         let Ok(mut state) = tokio::time::timeout_at(deadline, self.refresh.lock()).await else {
@@ -260,15 +319,44 @@ impl KeyCache {
         if let Some(key) = self.get(kid) {
             return Ok(key);
         }
-        let due = state.last_attempt.is_none_or(|last| now < last || now - last >= source.refresh_secs);
-        if !due {
+        if !state.due(now, source.refresh_secs) {
             let reason = if state.last_failed { JWKS_UNAVAILABLE } else { JWT_KID_UNKNOWN };
             return Err(if state.last_failed { Rejection::fault(reason) } else { Rejection::unauthenticated(reason) });
         }
         state.last_attempt = Some(now);
-        state.last_failed = !self.refetch(source, deadline).await;
+        state.last_failed = !self.refetch(source, now, deadline).await;
         if state.last_failed {
             return Err(Rejection::fault(JWKS_UNAVAILABLE));
+        }
+        self.get(kid).ok_or(Rejection::unauthenticated(JWT_KID_UNKNOWN))
+    }
+
+    /// `key` of a set past its maximum age: refetches the set when no other fetch is running
+    /// and one is due, and answers from the new set (a withdrawn key is `jwt_kid_unknown`).
+    /// While another token's fetch runs, when a refetch is not due yet, or when it fails
+    /// (stale on error), the cached key answers: an unreachable issuer does not deny the
+    /// tokens it signed with keys it has not withdrawn.
+    async fn revalidate(
+        &self,
+        kid: &str,
+        key: Arc<JwkKey>,
+        now: u64,
+        source: &Source<'_>,
+    ) -> Result<Arc<JwkKey>, Rejection> {
+        let Ok(mut state) = self.refresh.try_lock() else { return Ok(key) };
+        // A fetch that finished just before we took the lock has renewed the set.
+        match self.lookup(kid, now, source.max_age_secs) {
+            Some((_, true)) => {}
+            Some((current, false)) => return Ok(current),
+            None => return Err(Rejection::unauthenticated(JWT_KID_UNKNOWN)),
+        }
+        if !state.due(now, source.refresh_secs) {
+            return Ok(key);
+        }
+        state.last_attempt = Some(now);
+        state.last_failed = !self.refetch(source, now, Instant::now() + source.timeout).await;
+        if state.last_failed {
+            return Ok(key);
         }
         self.get(kid).ok_or(Rejection::unauthenticated(JWT_KID_UNKNOWN))
     }
@@ -276,15 +364,16 @@ impl KeyCache {
     /// Fetches at init; a failure is logged and left for the first token to retry.
     pub(crate) async fn fetch_at_init(&self, now: u64, source: &Source<'_>) -> bool {
         let mut state = self.refresh.lock().await;
-        let ok = self.refetch(source, Instant::now() + source.timeout).await;
+        let ok = self.refetch(source, UNSET, Instant::now() + source.timeout).await;
         if ok {
             state.last_attempt = Some(now);
         }
         ok
     }
 
-    /// Replaces the keys with a freshly fetched set; keeps the old ones on any failure.
-    async fn refetch(&self, source: &Source<'_>, deadline: Instant) -> bool {
+    /// Replaces the keys with a freshly fetched set, loaded at `at` ([`UNSET`] at init);
+    /// keeps the old ones on any failure.
+    async fn refetch(&self, source: &Source<'_>, at: u64, deadline: Instant) -> bool {
         let fetched = match tokio::time::timeout_at(deadline, source.fetcher.fetch(source.uri)).await {
             Ok(Ok(body)) => parse_jwks(&body, source.algorithms),
             Ok(Err(e)) => Err(e.to_string()),
@@ -293,7 +382,7 @@ impl KeyCache {
         match fetched {
             Ok(set) => {
                 tracing::info!(issuer = source.issuer, keys = set.len(), "jwks refreshed");
-                *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(set);
+                *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Loaded::new(set, at);
                 true
             }
             Err(error) => {
@@ -518,6 +607,97 @@ mod tests {
         ] {
             check(&[key(n, e)], Err("no usable signature key"));
         }
+    }
+
+    /// A JWKS source serving whatever document it holds (or failing), counting fetches.
+    #[derive(Debug, Default)]
+    struct Served {
+        document: std::sync::Mutex<Option<String>>,
+        fetches: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Served {
+        fn serve(&self, keys: &[String]) {
+            *self.document.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some(format!(r#"{{"keys":[{}]}}"#, keys.join(",")));
+        }
+
+        fn fail(&self) {
+            *self.document.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        }
+
+        fn fetches(&self) -> usize {
+            self.fetches.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    impl JwksFetcher for Served {
+        fn fetch<'a>(&'a self, _uri: &'a str) -> super::super::fetch::FetchFuture<'a> {
+            self.fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let document = self.document.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            Box::pin(
+                async move { document.map(String::into_bytes).ok_or(super::super::fetch::FetchError::Status(503)) },
+            )
+        }
+    }
+
+    fn source(served: &Served) -> Source<'_> {
+        Source {
+            issuer: "https://idp.example",
+            uri: "https://idp.example/jwks",
+            algorithms: &[Algorithm::RS256],
+            fetcher: served,
+            refresh_secs: 60,
+            max_age_secs: 900,
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    /// A key the issuer withdrew stops verifying once the set reaches its maximum age, with
+    /// no new `kid` to trigger the refetch; until then no fetch is made.
+    #[tokio::test]
+    async fn a_withdrawn_key_stops_verifying_at_the_maximum_age() {
+        let served = Served::default();
+        served.serve(&[rsa("old", ""), rsa("new", "")]);
+        let cache = KeyCache::default();
+        let t0 = 1_000_000;
+        assert!(cache.fetch_at_init(t0 - 5000, &source(&served)).await);
+        served.serve(&[rsa("new", "")]);
+        assert!(cache.key_for("old", t0, &source(&served)).await.is_ok(), "the age starts with the first token");
+        assert!(cache.key_for("old", t0 + 899, &source(&served)).await.is_ok());
+        assert_eq!(served.fetches(), 1, "a fresh set is not fetched again");
+        let withdrawn = cache.key_for("old", t0 + 900, &source(&served)).await.map(|_| ());
+        assert_eq!(withdrawn, Err(Rejection::unauthenticated(JWT_KID_UNKNOWN)));
+        assert_eq!(served.fetches(), 2);
+        // The new set is fresh again: no fetch for the key it kept.
+        assert!(cache.key_for("new", t0 + 901, &source(&served)).await.is_ok());
+        assert_eq!(served.fetches(), 2);
+    }
+
+    /// Past the maximum age, a failed refetch keeps the cached keys working (stale on error)
+    /// and is retried at most once per refresh interval.
+    #[tokio::test]
+    async fn an_aged_set_keeps_working_while_the_issuer_is_unreachable() {
+        let served = Served::default();
+        served.serve(&[rsa("k", "")]);
+        let initial = parse_jwks(format!(r#"{{"keys":[{}]}}"#, rsa("k", "")).as_bytes(), &[Algorithm::RS256]);
+        let cache = KeyCache::new(initial.unwrap_or_else(|e| panic!("{e}")));
+        served.fail();
+        // A set loaded at init ages from the first token that uses it.
+        assert!(cache.key_for("k", 0, &source(&served)).await.is_ok());
+        assert_eq!(served.fetches(), 0);
+        for (at, fetches) in [(900, 1), (901, 1), (959, 1), (960, 2)] {
+            assert!(cache.key_for("k", at, &source(&served)).await.is_ok(), "at {at}");
+            assert_eq!(served.fetches(), fetches, "at {at}");
+        }
+        served.serve(&[rsa("k", "")]);
+        assert!(cache.key_for("k", 1020, &source(&served)).await.is_ok());
+        assert_eq!(served.fetches(), 3);
+        assert!(cache.key_for("k", 1900, &source(&served)).await.is_ok(), "fresh from 1020");
+        assert_eq!(served.fetches(), 3);
+        // An empty cache never counts as aged: only an unknown kid fetches.
+        let empty = KeyCache::default();
+        assert!(empty.lookup("k", u64::MAX, 900).is_none());
     }
 
     #[test]

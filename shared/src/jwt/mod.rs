@@ -48,6 +48,7 @@ pub struct JwtVerifier {
     issuers: Vec<TrustedIssuer>,
     times: claims::TimeRules,
     refresh_secs: u64,
+    max_age_secs: u64,
     timeout: std::time::Duration,
     fetcher: Arc<dyn JwksFetcher>,
     kept_claims: KeptClaims,
@@ -87,12 +88,15 @@ impl JwtVerifier {
                         .map_err(|e| JwtInitError(format!("jwks file {} for {}: {e}", path.display(), issuer.issuer)))?
                 }
             };
+            // A bundled JWKS ages like a fetched one (from the first token that uses it): past
+            // the maximum age, the next token refetches it, and keeps it if that fails.
             issuers.push(TrustedIssuer { keys: KeyCache::new(initial), config: issuer });
         }
         let verifier = Self {
             issuers,
             times: claims::TimeRules { leeway: config.leeway_secs, max_lifetime: config.max_lifetime_secs },
             refresh_secs: config.jwks_refresh_secs,
+            max_age_secs: config.jwks_max_age_secs,
             timeout: config.timeout,
             fetcher,
             kept_claims: KeptClaims::All,
@@ -123,6 +127,7 @@ impl JwtVerifier {
             algorithms: &issuer.config.algorithms,
             fetcher: self.fetcher.as_ref(),
             refresh_secs: self.refresh_secs,
+            max_age_secs: self.max_age_secs,
             timeout: self.timeout,
         }
     }
