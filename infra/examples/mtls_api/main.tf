@@ -21,9 +21,12 @@ module "api_gateway_account" {
   role_name = "${local.name}-apigw-cloudwatch"
 }
 
+# Only registry_writer_arns may write registry items (issue, revoke, rotate...): the table's
+# resource policy denies item writes to every other principal of the account.
 module "registry" {
-  source     = "../../modules/registry"
-  table_name = var.registry_table_name
+  source                = "../../modules/registry"
+  table_name            = var.registry_table_name
+  writer_principal_arns = var.registry_writer_arns
 }
 
 module "authorizer" {

@@ -55,6 +55,12 @@ variable "registry_table_name" {
   default     = "authz-client-registry"
 }
 
+variable "registry_writer_arns" {
+  description = "Required. Exact ARNs of the IAM roles (or users) that run clientctl against the registry table: the operators' roles and the CI role. Only they may write items; every other principal, admins included, is denied item writes by the table's resource policy. Use the role ARN with its path (`aws iam get-role --role-name NAME --query Role.Arn`), not the sts assumed-role ARN of `aws sts get-caller-identity`."
+  type        = list(string)
+  nullable    = false
+}
+
 variable "mtls_client_id_from" {
   description = "Rule giving client_id: `subject_cn` or `uri_san:<prefix>` (SPIFFE-style)."
   type        = string

@@ -6,6 +6,10 @@
 # tenant (S), scopes (L or SS), routes (L), usage_plan_key (S), created_at (N),
 # revoked_at (N), revoked_reason (S), expires_at (N: the TTL attribute, not_after + 90 days).
 # Only the key attributes are declared here: DynamoDB is schemaless for the rest.
+#
+# The table is the only revocation authority of the mTLS authorizer, so who may change its
+# items is fenced on the table itself (aws_dynamodb_resource_policy below), not left to
+# whatever IAM policies the account's roles happen to hold.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -125,4 +129,50 @@ resource "aws_dynamodb_table" "registry" {
     enabled     = true
     kms_key_arn = aws_kms_key.registry.arn
   }
+}
+
+# Revocation integrity: only the listed writers (the operators who run clientctl, and CI) may
+# change items. An explicit Deny in the table's resource policy wins over any Allow, so an
+# admin or developer role with dynamodb:* in its own IAM policies can still read the table but
+# can no longer flip a revoked certificate back to active, or rewrite its scopes, routes or
+# tenant. The Deny names every action that writes items:
+#
+# - PutItem, UpdateItem, DeleteItem: the item API, and TransactWriteItems, which DynamoDB
+#   authorizes as the PutItem/UpdateItem/DeleteItem of each item it contains (there is no
+#   separate transaction action to deny; ConditionCheckItem only reads);
+# - BatchWriteItem, its own action;
+# - PartiQLInsert, PartiQLUpdate, PartiQLDelete: ExecuteStatement, BatchExecuteStatement and
+#   ExecuteTransaction writes.
+#
+# Reads (GetItem for the authorizer, Query/Scan for clientctl list) are not touched, nor are
+# table-management and resource-policy actions: the deployer keeps managing the table and
+# this policy. aws:PrincipalArn of a role session is the role's ARN (with its path), so a
+# writer is named by its IAM role or user ARN, never by an sts assumed-role ARN. ArnNotEquals
+# with exact ARNs: no wildcard can widen the set (the variable refuses * and ?).
+resource "aws_dynamodb_resource_policy" "registry" {
+  resource_arn = aws_dynamodb_table.registry.arn
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "OnlyTheRegistryWritersChangeItems"
+        Effect    = "Deny"
+        Principal = "*"
+        Action = [
+          "dynamodb:BatchWriteItem",
+          "dynamodb:DeleteItem",
+          "dynamodb:PartiQLDelete",
+          "dynamodb:PartiQLInsert",
+          "dynamodb:PartiQLUpdate",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+        ]
+        Resource = aws_dynamodb_table.registry.arn
+        Condition = {
+          ArnNotEquals = { "aws:PrincipalArn" = var.writer_principal_arns }
+        }
+      },
+    ]
+  })
 }

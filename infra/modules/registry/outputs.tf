@@ -14,3 +14,8 @@ output "kms_key_arn" {
   description = "ARN of the KMS key encrypting the table; readers need kms:Decrypt on it through DynamoDB."
   value       = aws_kms_key.registry.arn
 }
+
+output "resource_policy" {
+  description = "The table's resource policy (JSON): the Deny of every item write to all but writer_principal_arns."
+  value       = aws_dynamodb_resource_policy.registry.policy
+}

@@ -11,6 +11,25 @@ variable "table_name" {
   }
 }
 
+variable "writer_principal_arns" {
+  description = "IAM role or user ARNs allowed to write registry items (the roles of the operators who run clientctl, and CI): exact ARNs with their path, as `aws iam get-role` shows them, not sts assumed-role ARNs. Every other principal is denied PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems and PartiQL writes by the table's resource policy."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.writer_principal_arns) > 0
+    error_message = "writer_principal_arns must name at least one IAM role or user: with none, no one could issue or revoke a certificate."
+  }
+
+  validation {
+    condition = alltrue([
+      for arn in var.writer_principal_arns :
+      can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,128}$", arn))
+    ])
+    error_message = "each writer_principal_arns entry must be an exact IAM role or user ARN, arn:aws:iam::<12-digit account>:role/<path/>name or :user/<path/>name, with no wildcard (* or ?), and not an sts assumed-role ARN (aws:PrincipalArn of a role session is the role's ARN)."
+  }
+}
+
 variable "kms_key_deletion_window_days" {
   description = "Waiting period, in days, before the table's KMS key is deleted after a destroy."
   type        = number

@@ -507,3 +507,212 @@ resource "aws_iam_role_policy" "ok_json" {
     ]
   })
 }
+
+# --- CKV2_AUTHZ_3: every DynamoDB table has a resource policy --------------------------------
+
+resource "aws_dynamodb_table" "no_policy" {
+  name         = "bad-table-without-resource-policy"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "client_id"
+
+  attribute {
+    name = "client_id"
+    type = "S"
+  }
+}
+
+resource "aws_dynamodb_table" "registry_ok" {
+  name         = "ok-table-with-resource-policy"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "client_id"
+
+  attribute {
+    name = "client_id"
+    type = "S"
+  }
+}
+
+# --- CKV_AUTHZ_7: the table's policy denies item writes to all but the named writers ---------
+
+resource "aws_dynamodb_resource_policy" "writers_ok" {
+  resource_arn = aws_dynamodb_table.registry_ok.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action = [
+        "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert",
+        "dynamodb:PartiQLUpdate", "dynamodb:PutItem", "dynamodb:UpdateItem",
+      ]
+      Resource  = aws_dynamodb_table.registry_ok.arn
+      Condition = { ArnNotEquals = { "aws:PrincipalArn" = ["arn:aws:iam::123456789012:role/ops/registry-operator", "arn:aws:iam::123456789012:user/ci"] } }
+    }]
+  })
+}
+
+# Near misses: the writes split over two Deny statements (literal ARNs: checkov left this
+# jsonencode() unrendered when both statements named the table by reference); a literal table ARN,
+# dynamodb:* (a wildcard in a Deny only refuses more), {AWS = "*"}, ArnNotLike, exact ARNs.
+resource "aws_dynamodb_resource_policy" "writers_split_ok" {
+  resource_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/split"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
+        Resource  = "arn:aws:dynamodb:eu-west-1:123456789012:table/split"
+        Condition = { ArnNotEquals = { "aws:PrincipalArn" = "arn:aws:iam::123456789012:role/registry-operator" } }
+      },
+      {
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = ["dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete"]
+        Resource  = "arn:aws:dynamodb:eu-west-1:123456789012:table/split"
+        Condition = { ArnNotEquals = { "aws:PrincipalArn" = "arn:aws:iam::123456789012:role/registry-operator" } }
+      },
+    ]
+  })
+}
+
+resource "aws_dynamodb_resource_policy" "writers_literal_ok" {
+  resource_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/registry"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = { AWS = "*" }
+      Action    = "dynamodb:*"
+      Resource  = ["arn:aws:dynamodb:eu-west-1:123456789012:table/registry", "arn:aws:dynamodb:eu-west-1:123456789012:table/registry/index/*"]
+      Condition = { ArnNotLike = { "aws:PrincipalArn" = ["arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_RegistryOperator_0123456789abcdef"] } }
+    }]
+  })
+}
+
+# An Allow for the writers fences nothing: IAM policies of other roles still grant writes.
+resource "aws_dynamodb_resource_policy" "allow_only" {
+  resource_arn = aws_dynamodb_table.registry_ok.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::123456789012:role/registry-operator" }
+      Action    = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+      Resource  = aws_dynamodb_table.registry_ok.arn
+    }]
+  })
+}
+
+# Only the item API: BatchWriteItem and PartiQL writes stay open to every role.
+resource "aws_dynamodb_resource_policy" "item_api_only" {
+  resource_arn = aws_dynamodb_table.registry_ok.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+      Resource  = aws_dynamodb_table.registry_ok.arn
+      Condition = { ArnNotEquals = { "aws:PrincipalArn" = "arn:aws:iam::123456789012:role/registry-operator" } }
+    }]
+  })
+}
+
+# A wildcard writer: every role whose name starts with ops- may revive a revoked certificate.
+resource "aws_dynamodb_resource_policy" "writer_wildcard" {
+  resource_arn = aws_dynamodb_table.registry_ok.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "dynamodb:*"
+      Resource  = aws_dynamodb_table.registry_ok.arn
+      Condition = { ArnNotLike = { "aws:PrincipalArn" = "arn:aws:iam::123456789012:role/ops-*" } }
+    }]
+  })
+}
+
+# An sts assumed-role ARN is never the aws:PrincipalArn of a call (that is the role's ARN).
+resource "aws_dynamodb_resource_policy" "writer_assumed_role" {
+  resource_arn = aws_dynamodb_table.registry_ok.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "dynamodb:*"
+      Resource  = aws_dynamodb_table.registry_ok.arn
+      Condition = { ArnNotEquals = { "aws:PrincipalArn" = "arn:aws:sts::123456789012:assumed-role/registry-operator/alice" } }
+    }]
+  })
+}
+
+resource "aws_dynamodb_resource_policy" "writers_if_exists" {
+  resource_arn = aws_dynamodb_table.registry_ok.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "dynamodb:*"
+      Resource  = aws_dynamodb_table.registry_ok.arn
+      Condition = { ArnNotEqualsIfExists = { "aws:PrincipalArn" = "arn:aws:iam::123456789012:role/registry-operator" } }
+    }]
+  })
+}
+
+# A second operator is ANDed: the Deny only hits writes made outside eu-west-1.
+resource "aws_dynamodb_resource_policy" "writers_extra_operator" {
+  resource_arn = aws_dynamodb_table.registry_ok.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "dynamodb:*"
+      Resource  = aws_dynamodb_table.registry_ok.arn
+      Condition = {
+        ArnNotEquals    = { "aws:PrincipalArn" = "arn:aws:iam::123456789012:role/registry-operator" }
+        StringNotEquals = { "aws:RequestedRegion" = "eu-west-1" }
+      }
+    }]
+  })
+}
+
+# aws:userid is not the principal's ARN.
+resource "aws_dynamodb_resource_policy" "writers_other_key" {
+  resource_arn = aws_dynamodb_table.registry_ok.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "dynamodb:*"
+      Resource  = aws_dynamodb_table.registry_ok.arn
+      Condition = { StringNotEquals = { "aws:userid" = "AROAEXAMPLEID:alice" } }
+    }]
+  })
+}
+
+# The Deny names another table: this one stays writable by every role.
+resource "aws_dynamodb_resource_policy" "writers_other_table" {
+  resource_arn = aws_dynamodb_table.registry_ok.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "dynamodb:*"
+      Resource  = "arn:aws:dynamodb:eu-west-1:123456789012:table/other"
+      Condition = { ArnNotEquals = { "aws:PrincipalArn" = "arn:aws:iam::123456789012:role/registry-operator" } }
+    }]
+  })
+}
+
+resource "aws_dynamodb_resource_policy" "writers_unreadable" {
+  resource_arn = aws_dynamodb_table.registry_ok.arn
+  policy       = file("${path.module}/policy.json")
+}
