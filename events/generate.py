@@ -220,6 +220,9 @@ def fixtures():
     wrong_aud = sign_jwt(rsa_key, "rsa-1", claims(now, aud="someone-else"))
     forged = sign_jwt(rogue, "rsa-1", claims(now))
     active = client_cert_obj(clients["client-active"])
+    thumbprint = lambda c: b64u(c.fingerprint(hashes.SHA256()))
+    bound_active = sign_jwt(rsa_key, "rsa-1", claims(now, scope="payments:write", cnf={"x5t#S256": thumbprint(clients["client-active"])}))
+    bound_rotated = sign_jwt(rsa_key, "rsa-1", claims(now, scope="payments:write", cnf={"x5t#S256": thumbprint(clients["client-rotated"])}))
 
     # REST TOKEN
     write("rest-token", "allow-jwt-rs256", token_event(f"Bearer {good}"))
@@ -248,6 +251,8 @@ def fixtures():
     write("http-v2", "deny-route-not-granted", http_event(f"Bearer {good_ec}"))
     write("http-v2", "unauthorized-no-credentials", http_event())
     write("http-v2", "unauthorized-wrong-audience", http_event(f"Bearer {wrong_aud}"))
+    # mTLS is not configured in this suite: a certificate alone is no credential.
+    write("http-v2", "unauthorized-cert-mtls-off", http_event(cert=active))
     # HTTP API v2 with simple responses
     write("http-v2-simple", "allow-jwt", http_event(f"Bearer {good}"))
     write("http-v2-simple", "unauthorized-expired-jwt", http_event(f"Bearer {expired}"))
@@ -277,6 +282,17 @@ def fixtures():
         trunc["clientCertPem"] = active["clientCertPem"][:300]
         write(suite, "unauthorized-truncated-pem", mk(cert=trunc))
         write(suite, "allow-cert-and-jwt", mk(f"Bearer {good}", cert=client_cert_obj(clients["client-active"], style)))
+        # Every credential presented must pass, and the certificate stays required with a token.
+        write(suite, "unauthorized-jwt-without-cert", mk(f"Bearer {good}"))
+        write(suite, "unauthorized-cert-and-expired-jwt", mk(f"Bearer {expired}", cert=client_cert_obj(clients["client-active"], style)))
+        write(suite, "unauthorized-revoked-cert-and-jwt", mk(f"Bearer {good}", cert=client_cert_obj(clients["client-revoked"], style)))
+        write(suite, "deny-suspended-client-and-jwt", mk(f"Bearer {good}", cert=client_cert_obj(clients["client-suspended"], style)))
+        # RFC 8705: refunds need a token bound to the calling certificate.
+        refunds = dict(method="POST", path="/payments/1/refunds")
+        refunds.update({"resource": "/payments/{id}/refunds"} if mk is rest_event else {"route": "POST /payments/{id}/refunds"})
+        write(suite, "allow-bound-token-refunds", mk(f"Bearer {bound_active}", cert=client_cert_obj(clients["client-active"], style), **refunds))
+        write(suite, "unauthorized-bound-token-other-cert", mk(f"Bearer {bound_rotated}", cert=client_cert_obj(clients["client-active"], style), **refunds))
+        write(suite, "deny-unbound-token-refunds", mk(f"Bearer {good}", cert=client_cert_obj(clients["client-active"], style), **refunds))
         (EVENTS / suite / "suite.json").write_text(json.dumps({"registry": True, "env": {"AUTHZ_MTLS_REQUIRED": "true"}}, indent=2) + "\n")
 
     # Not an authorizer event at all

@@ -116,13 +116,22 @@ pub fn load_suites() -> Vec<Suite> {
                 .map(|m| {
                     m.iter()
                         .map(|(k, v)| {
-                            let v = v.as_str().unwrap_or_default().replace("${EVENTS}", &events_abs.to_string_lossy());
+                            let v = v
+                                .as_str()
+                                .unwrap_or_else(|| panic!("{}: env {k} is not a string", suite_file.display()))
+                                .replace("${EVENTS}", &events_abs.to_string_lossy());
                             (k.clone(), v)
                         })
                         .collect()
                 })
                 .unwrap_or_default();
-            (env, s["registry"].as_bool().unwrap_or(false))
+            let registry = match &s["registry"] {
+                Value::Null => false,
+                value => {
+                    value.as_bool().unwrap_or_else(|| panic!("{}: \"registry\" is not a boolean", suite_file.display()))
+                }
+            };
+            (env, registry)
         } else {
             (Vec::new(), false)
         };

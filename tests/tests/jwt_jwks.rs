@@ -176,6 +176,25 @@ async fn concurrent_misses_share_one_fetch() {
     assert_eq!(server.hits(), 1, "one fetch for sixteen concurrent misses");
 }
 
+/// A key the issuer withdraws stops verifying once the cached set reaches
+/// `AUTHZ_JWKS_MAX_AGE_SECS`, although no new `kid` triggers a refetch; until then, no fetch.
+#[tokio::test]
+async fn a_withdrawn_key_stops_verifying_at_the_configured_maximum_age() {
+    let k = keys();
+    let server = JwksServer::start(Mode::Status(500)).await;
+    server.serve(&[k.rsa.jwk("rsa"), k.p256.jwk("ec")]);
+    let v = verifier(
+        issuer(&server, json!({})),
+        &[("AUTHZ_JWKS_MAX_AGE_SECS", "120"), ("AUTHZ_JWKS_REFETCH_INTERVAL_SECS", "60")],
+    )
+    .await;
+    check("first token fetches", step(&v, &server, "rsa", NOW).await.0, (200, "ok"));
+    server.serve(&[k.p256.jwk("ec")]);
+    assert_eq!(step(&v, &server, "rsa", NOW + 119).await, ((200, "ok"), 1), "younger than the maximum age");
+    assert_eq!(step(&v, &server, "rsa", NOW + 120).await, ((401, "jwt_kid_unknown"), 2), "withdrawn");
+    assert_eq!(step(&v, &server, "ec", NOW + 121).await, ((200, "ok"), 2), "the kept key, from the new set");
+}
+
 fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("authz-jwt-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

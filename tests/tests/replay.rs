@@ -14,8 +14,10 @@ use authorizer_tests::fixtures::{Expected, REPLAY_NOW, Suite, base_env, load_sui
 use authorizer_tests::logs;
 use authorizer_tests::registry::Seeded;
 use serde_json::{Value, json};
-use shared::authorizer::{Authorizer, AuthorizerConfig, Invocation};
+use shared::authorizer::{Authorizer, AuthorizerConfig, Invocation, Unauthorized};
 use shared::config::Env;
+use shared::decision::Outcome;
+use shared::response::AuthorizerResponse;
 use shared::telemetry::MemorySink;
 
 /// The suite's configuration: the base environment, the registry when the suite uses it,
@@ -30,6 +32,54 @@ fn config(suite: &Suite) -> AuthorizerConfig {
     env.extend(suite.env.iter().cloned());
     AuthorizerConfig::from_env(&Env::from_pairs(env))
         .unwrap_or_else(|e| panic!("suite {}: configuration refused: {e}", suite.name))
+}
+
+/// Every suite of `events/`, in the order `load_suites` reads them.
+const SUITES: [&str; 7] =
+    ["http-v2", "http-v2-simple", "invalid", "mtls-http-v2", "mtls-rest", "rest-request", "rest-token"];
+
+/// Why the outcome does not match what the case's name says (`allow-*` allows, `deny-*`
+/// denies, `unauthorized-*` and every case of `invalid/` are refused with `Unauthorized`),
+/// or `None` when it does; a name without one of those prefixes is itself a problem.
+fn contradicts_its_name(
+    name: &str,
+    outcome: Outcome,
+    answer: &Result<AuthorizerResponse, Unauthorized>,
+) -> Option<String> {
+    let (suite, case) = name.split_once('/').unwrap_or(("", name));
+    let said = if suite == "invalid" {
+        Outcome::Unauthorized
+    } else if case.starts_with("allow-") {
+        Outcome::Allow
+    } else if case.starts_with("deny-") {
+        Outcome::Deny
+    } else if case.starts_with("unauthorized-") {
+        Outcome::Unauthorized
+    } else {
+        return Some("the name starts with none of allow-, deny-, unauthorized-".to_owned());
+    };
+    let answered = match answer {
+        Err(Unauthorized) => Outcome::Unauthorized,
+        Ok(_) if outcome == Outcome::Unauthorized => return Some("a response for an unauthorized verdict".to_owned()),
+        Ok(_) => outcome,
+    };
+    (answered != said).then(|| format!("named {}, answered {}", said.as_str(), answered.as_str()))
+}
+
+#[test]
+fn a_case_name_must_say_its_outcome() {
+    let refused: Result<AuthorizerResponse, Unauthorized> = Err(Unauthorized);
+    assert_eq!(contradicts_its_name("rest-token/unauthorized-expired", Outcome::Unauthorized, &refused), None);
+    assert_eq!(contradicts_its_name("invalid/not-json", Outcome::Unauthorized, &refused), None);
+    assert_eq!(
+        contradicts_its_name("mtls-rest/allow-active-cert", Outcome::Unauthorized, &refused).as_deref(),
+        Some("named allow, answered unauthorized")
+    );
+    assert_eq!(
+        contradicts_its_name("mtls-rest/deny-suspended-client", Outcome::Unauthorized, &refused).as_deref(),
+        Some("named deny, answered unauthorized")
+    );
+    assert!(contradicts_its_name("http-v2/jwt-ok", Outcome::Unauthorized, &refused).is_some());
 }
 
 async fn build(suite: &Suite, registry: Option<&Seeded>, metrics: &MemorySink) -> Authorizer {
@@ -65,6 +115,11 @@ fn every_event_gets_its_expected_answer_and_no_secret_is_logged() {
                     Ok(r) => Expected::Response(r.to_json()),
                     Err(_) => Expected::Unauthorized,
                 };
+                // The name says the outcome, and is checked in both modes: a regenerated
+                // expectation cannot silently turn an allow-* case into a refusal.
+                if let Some(problem) = contradicts_its_name(&case.name, verdict.outcome, &answer) {
+                    failures.push(format!("{}: {problem}", case.name));
+                }
                 if update {
                     let file = authorizer_tests::fixtures::events_dir().join(format!("{}.expected.json", case.name));
                     let body = match &got {
@@ -97,7 +152,10 @@ fn every_event_gets_its_expected_answer_and_no_secret_is_logged() {
                 }
             }
         }
-        assert!(replayed >= 40, "only {replayed} events replayed: is events/ there?");
+        let names: Vec<&str> = suites.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, SUITES, "the suites of events/");
+        assert!(suites.iter().all(|s| s.cases.len() >= 5), "a suite lost its cases");
+        assert!(replayed >= 68, "only {replayed} events replayed: was a fixture lost?");
         assert!(failures.is_empty(), "{} of {replayed} events failed:\n{}", failures.len(), failures.join("\n"));
 
         let metric_lines = metrics.0.lock().unwrap().clone();
