@@ -374,7 +374,7 @@ fn context(verdict: &Verdict, principal: Option<&Arc<str>>) -> Context {
         if !j.groups.is_empty() {
             ctx.str("groups", j.groups.join(","));
         }
-        ctx.bool("token_bound", j.cnf_x5t_s256.is_some() && id.mtls.is_some());
+        ctx.bool("token_bound", id.token_bound());
     }
     ctx.str("scopes", scope_list(id));
     if let Some(rule) = verdict.policy.as_ref().and_then(|p| p.rule.as_ref()) {
@@ -385,13 +385,15 @@ fn context(verdict: &Verdict, principal: Option<&Arc<str>>) -> Context {
     ctx
 }
 
-/// The certificate's scopes, then the token's that the certificate does not have, separated
-/// by spaces (a token's scopes are distinct already).
+/// The principal's scopes, separated by spaces: the certificate's, then, when the token is
+/// bound to it (the same caller), the token's that the certificate does not have (a
+/// token's scopes are distinct already). An unbound token's scopes are another party's.
 fn scope_list(id: &Identity) -> String {
     match (&id.mtls, &id.jwt) {
         (None, None) => String::new(),
         (Some(m), None) => m.scopes().join(" "),
         (None, Some(j)) => j.scopes.join(" "),
+        (Some(m), Some(_)) if !id.token_bound() => m.scopes().join(" "),
         (Some(m), Some(j)) => {
             let mut scopes: Vec<&str> = m.scopes().iter().map(String::as_str).collect();
             for s in &j.scopes {

@@ -205,6 +205,13 @@ impl Identity {
         }
     }
 
+    /// Whether the token is bound to the certificate that came with it (RFC 8705): both
+    /// credentials were verified, and the token names a certificate thumbprint, which the
+    /// pipeline has checked is this certificate's. Only then are the two the same party.
+    pub fn token_bound(&self) -> bool {
+        self.jwt.as_ref().is_some_and(|j| j.cnf_x5t_s256.is_some()) && self.mtls.is_some()
+    }
+
     /// `jwt`, `mtls` or `jwt+mtls`.
     pub fn method(&self) -> &'static str {
         match (self.jwt.is_some(), self.mtls.is_some()) {

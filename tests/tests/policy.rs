@@ -172,6 +172,72 @@ fn rules_grant_routes_to_identities() {
 }
 
 #[track_caller]
+/// A token and a certificate that came together are one caller only when the token is bound
+/// to the certificate: otherwise the scopes, claims and names of one never complete the
+/// conditions of a rule written for the other.
+#[test]
+fn an_unbound_token_never_completes_a_rule_for_the_certificate_or_the_reverse() {
+    let p = policy(
+        r#"
+[[rule]]
+name = "acme-writes-orders"
+auth = "mtls"
+tenants = ["acme"]
+scopes = ["orders:write"]
+routes = ["POST /orders"]
+
+[[rule]]
+name = "ops-read-ledger"
+auth = "jwt"
+groups = ["ops"]
+scopes = ["reports:read"]
+routes = ["GET /ledger"]
+
+[[rule]]
+name = "either-with-both-scopes"
+auth = "any"
+scopes = ["reports:read", "reports:export"]
+routes = ["GET /reports"]
+
+[[rule]]
+name = "service-for-user"
+auth = "jwt+mtls"
+scopes = ["orders:read", "delegate"]
+routes = ["GET /orders/{id}"]
+"#,
+    );
+    let reader = cert("acme-reader", Some("acme"), &["orders:read", "reports:read"]);
+    let mut stranger = jwt("mallory", "other-app", &["orders:write", "reports:export", "delegate"]);
+    stranger.groups = vec!["ops".to_owned()];
+    let mut bound = stranger.clone();
+    bound.cnf_x5t_s256 = Some("thumbprint-checked-by-the-pipeline".to_owned());
+    let unbound = id_both(stranger.clone(), reader.clone());
+    let same_party = id_both(bound, reader.clone());
+    // The unbound pair meets the jwt+mtls rule only: the others' routes are not granted.
+    let cases: Vec<(&str, &Identity, (&str, &str), Expected<'_>)> = vec![
+        ("mtls rule, token's scope", &unbound, ("POST", "/orders"), (false, NOT_GRANTED, None)),
+        ("jwt rule, certificate's scope", &unbound, ("GET", "/ledger"), (false, NOT_GRANTED, None)),
+        ("any rule, one scope from each", &unbound, ("GET", "/reports"), (false, NOT_GRANTED, None)),
+        ("jwt+mtls rule reads both", &unbound, ("GET", "/orders/7"), (true, ALLOWED, Some("service-for-user"))),
+        ("bound: mtls rule", &same_party, ("POST", "/orders"), (true, ALLOWED, Some("acme-writes-orders"))),
+        ("bound: jwt rule", &same_party, ("GET", "/ledger"), (true, ALLOWED, Some("ops-read-ledger"))),
+        ("bound: any rule", &same_party, ("GET", "/reports"), (true, ALLOWED, Some("either-with-both-scopes"))),
+    ];
+    for (case, identity, route, expected) in cases {
+        check(&p, case, identity, route, expected);
+    }
+    // Each credential alone still meets the rules written for it.
+    let mut writer = reader.clone();
+    std::sync::Arc::make_mut(&mut writer.item).scopes = vec!["orders:write".to_owned()];
+    check(
+        &p,
+        "certificate alone",
+        &id_both(stranger, writer),
+        ("POST", "/orders"),
+        (true, ALLOWED, Some("acme-writes-orders")),
+    );
+}
+
 fn check_grants(policy: &Policy, identity: &Identity, route: (&str, &str), expected: &[&str]) {
     let got: Vec<String> = policy
         .evaluate(identity, &request(route.0, route.1))

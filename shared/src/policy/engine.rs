@@ -12,7 +12,7 @@ use super::{
     Grant, POLICY_ALLOWED, POLICY_ALLOWED_TRUNCATED, POLICY_NO_RULE, POLICY_ROUTE_ARN_TOO_LONG,
     POLICY_ROUTE_NOT_GRANTED, PolicyVerdict,
 };
-use crate::decision::{Identity, MtlsIdentity};
+use crate::decision::{Identity, JwtIdentity, MtlsIdentity};
 use crate::request::AuthRequest;
 
 /// The first condition of a rule an identity fails.
@@ -31,9 +31,20 @@ pub enum Mismatch {
     Claim(usize),
 }
 
-fn has_scope(id: &Identity, scope: &str) -> bool {
-    id.jwt.as_ref().is_some_and(|j| j.scopes.iter().any(|s| s == scope))
-        || id.mtls.as_ref().is_some_and(|m| m.scopes().iter().any(|s| s == scope))
+/// The credentials a rule's conditions read. A token and a certificate that came together
+/// are one caller only when the token is bound to the certificate; otherwise a rule reads
+/// only the credential its `auth` names (`any`: one of them, whole), so that the scopes or
+/// claims of one party never complete the conditions of another's rule. A `jwt+mtls` rule
+/// asks for both, and reads both.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    jwt: Option<&'a JwtIdentity>,
+    mtls: Option<&'a MtlsIdentity>,
+}
+
+fn has_scope(id: View<'_>, scope: &str) -> bool {
+    id.jwt.is_some_and(|j| j.scopes.iter().any(|s| s == scope))
+        || id.mtls.is_some_and(|m| m.scopes().iter().any(|s| s == scope))
 }
 
 /// Claim values compare as JSON, numbers by value (`3` equals `3.0`).
@@ -48,8 +59,8 @@ fn claim_eq(want: &Value, got: &Value) -> bool {
 }
 
 impl Principal {
-    fn matches(&self, id: &Identity) -> bool {
-        let (jwt, mtls) = (id.jwt.as_ref(), id.mtls.as_ref());
+    fn matches(&self, id: View<'_>) -> bool {
+        let (jwt, mtls) = (id.jwt, id.mtls);
         match self {
             Principal::MtlsClient(c) => mtls.is_some_and(|m| m.client_id() == c),
             Principal::Uri(u) => mtls.is_some_and(|m| m.uri_sans.iter().any(|s| s == u)),
@@ -60,9 +71,25 @@ impl Principal {
 }
 
 impl Rule {
-    /// Whether every condition of the rule holds for `id` (no allocation).
+    /// Whether every condition of the rule holds for `id` (no allocation), reading the
+    /// credentials [`View`] says it may.
     pub fn admits(&self, id: &Identity) -> Result<(), Mismatch> {
         let (jwt, mtls) = (id.jwt.as_ref(), id.mtls.as_ref());
+        if jwt.is_none() || mtls.is_none() || id.token_bound() {
+            return self.admits_view(View { jwt, mtls });
+        }
+        match self.auth {
+            Auth::Both => self.admits_view(View { jwt, mtls }),
+            Auth::Jwt => self.admits_view(View { jwt, mtls: None }),
+            Auth::Mtls => self.admits_view(View { jwt: None, mtls }),
+            Auth::Any => {
+                self.admits_view(View { jwt, mtls: None }).or_else(|_| self.admits_view(View { jwt: None, mtls }))
+            }
+        }
+    }
+
+    fn admits_view(&self, id: View<'_>) -> Result<(), Mismatch> {
+        let (jwt, mtls) = (id.jwt, id.mtls);
         let auth_ok = match self.auth {
             Auth::Jwt => jwt.is_some(),
             Auth::Mtls => mtls.is_some(),
