@@ -58,38 +58,57 @@ impl<S: Service<LambdaInvocation>> Service<LambdaInvocation> for RawBody<S> {
     }
 }
 
-/// The handler's only error, the deliberate refusal: API Gateway answers 401 when the error
-/// message is `Unauthorized`. `lambda_runtime` also logs it at ERROR as `{:?}`; its `Debug` is
-/// the text `shared::logging::QuietRefusals` drops, since the decision line already logged
-/// the refusal with its reason.
-struct Refused;
+/// The handler's errors. `Refused` is the deliberate refusal: API Gateway answers 401 when
+/// the error message is `Unauthorized`. `lambda_runtime` also logs every error at ERROR as
+/// `{:?}`; a refusal's `Debug` is the text `shared::logging::QuietRefusals` drops, since the
+/// decision line already logged it with its reason. `Fault` is a fault of this process, not
+/// of the request (the wiring, the clock): any other error message makes API Gateway answer
+/// 500, which denies the request without telling the caller to authenticate again, and its
+/// ERROR line is kept for the alarms.
+enum Failure {
+    Refused,
+    Fault(&'static str),
+}
 
-impl fmt::Debug for Refused {
+impl fmt::Debug for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(shared::logging::REFUSAL_RESTATED)
+        match self {
+            Failure::Refused => f.write_str(shared::logging::REFUSAL_RESTATED),
+            Failure::Fault(what) => write!(f, "authorizer fault: {what}"),
+        }
     }
 }
 
-impl From<Refused> for Diagnostic {
-    fn from(_: Refused) -> Diagnostic {
-        Diagnostic { error_type: "Unauthorized".to_owned(), error_message: "Unauthorized".to_owned() }
+impl From<Failure> for Diagnostic {
+    fn from(failure: Failure) -> Diagnostic {
+        match failure {
+            Failure::Refused => {
+                Diagnostic { error_type: "Unauthorized".to_owned(), error_message: "Unauthorized".to_owned() }
+            }
+            Failure::Fault(what) => Diagnostic {
+                error_type: "AuthorizerFault".to_owned(),
+                error_message: format!("authorizer fault: {what}"),
+            },
+        }
     }
 }
 
 /// One invocation: the payload the runtime decoded is the `null` [`RawBody`] put there; the
-/// event is the task-local one. Without it (a wiring fault, never a request's doing) the
-/// answer is `Unauthorized` and the fault is logged as one. A response goes back as its JSON
-/// text ([`Payload`]), which the runtime sends as it is.
-async fn handle(authorizer: &Authorizer, event: LambdaEvent<()>) -> Result<Payload, Refused> {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+/// event is the task-local one. Without it (a wiring fault, never a request's doing), or
+/// with a clock before 1970 (every time check would be meaningless), the invocation fails as
+/// a fault. A response goes back as its JSON text ([`Payload`]), which the runtime sends as
+/// it is.
+async fn handle(authorizer: &Authorizer, event: LambdaEvent<()>) -> Result<Payload, Failure> {
+    let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()) else {
+        return Err(Failure::Fault("the system clock reads before 1970"));
+    };
     let invocation = Invocation { request_id: &event.context.request_id, now };
     let Ok(body) = EVENT.try_with(Bytes::clone) else {
-        tracing::error!(request_id = invocation.request_id, "invocation without its event: RawBody is not installed");
-        return Err(Refused);
+        return Err(Failure::Fault("invocation without its event: RawBody is not installed"));
     };
     match authorizer.handle(&body, invocation).await {
         Ok(response) => Ok(response.payload()),
-        Err(Unauthorized) => Err(Refused),
+        Err(Unauthorized) => Err(Failure::Refused),
     }
 }
 

@@ -499,16 +499,18 @@ pub fn write_string(out: &mut String, value: &str) {
 }
 
 /// Characters written as `\uXXXX` although JSON allows them raw: DEL and the C1 controls,
-/// the Unicode line and paragraph separators (line breaks to some readers), and the
-/// direction marks and embeddings that reorder what a viewer shows ("Trojan Source"). A
+/// the Unicode line and paragraph separators (line breaks to some readers), the direction
+/// marks and embeddings that reorder what a viewer shows ("Trojan Source", the Arabic
+/// letter mark included), and the zero-width characters that hide a difference. A
 /// `principal` or `path` from a request cannot disguise itself in a log line with them.
 fn invisible(c: char) -> bool {
     matches!(
         c,
         '\u{7f}'..='\u{9f}'
-            | '\u{200e}'
-            | '\u{200f}'
+            | '\u{061c}'
+            | '\u{200b}'..='\u{200f}'
             | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
             | '\u{2066}'..='\u{2069}'
             | '\u{feff}'
     )
@@ -900,6 +902,7 @@ mod tests {
             ("日本 🦀", "\"日本 🦀\""),
             ("a\u{2028}b\u{2029}c\u{85}", r#""a\u2028b\u2029c\u0085""#),
             ("admin\u{202e}nimda\u{2066}x\u{2069}\u{200f}\u{feff}", r#""admin\u202enimda\u2066x\u2069\u200f\ufeff""#),
+            ("a\u{61c}b\u{200b}c\u{2060}d\u{2064}", r#""a\u061cb\u200bc\u2060d\u2064""#),
         ] {
             let mut s = String::new();
             write_string(&mut s, raw);

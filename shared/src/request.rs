@@ -43,8 +43,9 @@ pub struct ClientCert<'a> {
     pub serial_number: Cow<'a, str>,
 }
 
-/// One authorizer invocation, whatever shape it arrived in.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One authorizer invocation, whatever shape it arrived in. `Debug` shows the token's
+/// length only.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AuthRequest<'a> {
     pub shape: EventShape,
     /// The `methodArn` (REST) or `routeArn` (HTTP API), parsed.
@@ -56,6 +57,18 @@ pub struct AuthRequest<'a> {
     /// The bearer token without its scheme. Never log it.
     pub token: Option<Cow<'a, str>>,
     pub client_cert: Option<ClientCert<'a>>,
+}
+
+impl std::fmt::Debug for AuthRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthRequest")
+            .field("shape", &self.shape)
+            .field("arn", &self.arn)
+            .field("route", &self.route)
+            .field("token", &self.token.as_ref().map(|t| format!("{} bytes", t.len())))
+            .field("client_cert", &self.client_cert)
+            .finish()
+    }
 }
 
 impl AuthRequest<'_> {
@@ -131,5 +144,29 @@ impl Eq for PemText<'_> {}
 impl std::fmt::Debug for PemText<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PemText({} bytes as JSON)", self.json.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_token_or_the_certificate() {
+        let arn = ApiArn::parse("arn:aws:execute-api:eu-west-1:123456789012:api1/prod/GET/orders")
+            .unwrap_or_else(|| unreachable!());
+        let request = AuthRequest {
+            shape: EventShape::RestRequest,
+            arn,
+            route: None,
+            token: Some(Cow::Borrowed("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl")),
+            client_cert: Some(ClientCert {
+                pem: PemText::from_json_literal("\"-----BEGIN CERTIFICATE-----\\nMIIB\\n\""),
+                serial_number: Cow::Borrowed("01"),
+            }),
+        };
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("eyJ") && !shown.contains("MIIB"), "{shown}");
+        assert!(shown.contains("token: Some(\"49 bytes\")"), "{shown}");
     }
 }
