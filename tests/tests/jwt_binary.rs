@@ -47,6 +47,8 @@ async fn the_built_binary_verifies_tokens_with_its_crypto_backend() {
         ("AUTHZ_JWT_ISSUERS".to_owned(), issuers.to_string()),
         ("AUTHZ_JWT_ALLOW_LOOPBACK_HTTP".to_owned(), "true".to_owned()),
         ("AUTHZ_POLICY_FILE".to_owned(), policy.to_string_lossy().into_owned()),
+        // The longest fetch budget: the binary's first fetch on a busy machine is not the test.
+        ("AUTHZ_JWKS_TIMEOUT_MS".to_owned(), "1500".to_owned()),
     ];
     let mut api = RuntimeApi::start().await.unwrap();
     let _function = spawn_function(&binary, api.addr, &env).unwrap();

@@ -653,6 +653,61 @@ mod tests {
         }
     }
 
+    /// A JWKS source whose fetches wait until the test opens the gate.
+    #[derive(Debug)]
+    struct Gated {
+        document: String,
+        gate: tokio::sync::Semaphore,
+        fetches: std::sync::atomic::AtomicUsize,
+    }
+
+    impl JwksFetcher for Gated {
+        fn fetch<'a>(&'a self, _uri: &'a str) -> super::super::fetch::FetchFuture<'a> {
+            self.fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async move {
+                let _open = self.gate.acquire().await.map_err(|_| super::super::fetch::FetchError::Status(503))?;
+                Ok(self.document.clone().into_bytes())
+            })
+        }
+    }
+
+    /// Concurrent misses share one fetch: sixteen tokens for kids the empty cache does not
+    /// hold are all still waiting while the one fetch is held open; when it completes, each
+    /// is answered from its result, and no second fetch is made.
+    #[tokio::test(flavor = "current_thread")]
+    async fn concurrent_misses_wait_for_one_fetch() {
+        let fetcher = Arc::new(Gated {
+            document: format!(r#"{{"keys":[{}]}}"#, rsa("k", "")),
+            gate: tokio::sync::Semaphore::new(0),
+            fetches: std::sync::atomic::AtomicUsize::new(0),
+        });
+        let cache = Arc::new(KeyCache::default());
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let (cache, fetcher) = (Arc::clone(&cache), Arc::clone(&fetcher));
+                tokio::spawn(async move {
+                    let kid = if i % 2 == 0 { "k" } else { "missing" };
+                    let unused = Served::default();
+                    let source = Source { fetcher: fetcher.as_ref(), ..source(&unused) };
+                    cache.key_for(kid, 1_000, &source).await.map(|_| ())
+                })
+            })
+            .collect();
+        // One thread: every task runs until it waits (on the fetch, or for the one fetching).
+        for _ in 0..64 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(fetcher.fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(tasks.iter().all(|t| !t.is_finished()), "every miss waits for the fetch in flight");
+        fetcher.gate.add_permits(16);
+        for (i, task) in tasks.into_iter().enumerate() {
+            let got = task.await.unwrap_or_else(|e| panic!("{e}"));
+            let want = if i % 2 == 0 { Ok(()) } else { Err(Rejection::unauthenticated(JWT_KID_UNKNOWN)) };
+            assert_eq!(got, want, "task {i}");
+        }
+        assert_eq!(fetcher.fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
     /// A key the issuer withdrew stops verifying once the set reaches its maximum age, with
     /// no new `kid` to trigger the refetch; until then no fetch is made.
     #[tokio::test]
