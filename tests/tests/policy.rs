@@ -357,6 +357,30 @@ async fn fixture_events_through_the_pipeline_with_events_policy_toml() {
     }
 }
 
+/// A credential whose method is not configured is no credential: a token to an mTLS-only
+/// authorizer is refused as `jwt_not_configured` (and a certificate to a JWT-only one as
+/// `mtls_not_configured`, in events/http-v2).
+#[tokio::test]
+async fn a_token_to_an_mtls_only_authorizer_is_refused() {
+    // With the certificate required (the default), that is the first thing missing.
+    for (required, reason) in [("true", "client_cert_required"), ("false", "jwt_not_configured")] {
+        let env = [
+            ("AUTHZ_REGISTRY_TABLE".to_owned(), "clients".to_owned()),
+            ("AUTHZ_MTLS_REQUIRED".to_owned(), required.to_owned()),
+            ("AUTHZ_POLICY_FILE".to_owned(), events_dir().join("policy.toml").to_string_lossy().into_owned()),
+        ];
+        let config = AuthorizerConfig::from_env(&Env::from_pairs(env)).unwrap();
+        assert!(config.jwt.is_none() && config.mtls.is_some());
+        let registry: Arc<dyn shared::mtls::ClientRegistry> = Arc::new(shared::mtls::memory::MemoryRegistry::new([]));
+        let authorizer = Authorizer::from_config(config, Some(registry), Arc::new(NullSink)).await.unwrap();
+        for file in ["rest-token/allow-jwt-rs256.json", "http-v2/allow-jwt.json", "rest-request/allow-jwt.json"] {
+            let event = std::fs::read(events_dir().join(file)).unwrap();
+            let v = authorizer.evaluate(&event, REPLAY_NOW).await;
+            assert_eq!((v.outcome, v.reason.code()), (Outcome::Unauthorized, reason), "{file}, required {required}");
+        }
+    }
+}
+
 /// Claim conditions through the whole pipeline: the authorizer tells the verifier which
 /// claims its policy tests, and those reach the policy from a real token.
 #[tokio::test]

@@ -13,6 +13,7 @@
 
 use std::sync::OnceLock;
 
+use aws_lc_rs::signature::ParsedPublicKey;
 use jsonwebtoken::Algorithm;
 
 use super::signature::{point_key, rsa_key, verify};
@@ -100,17 +101,22 @@ pub fn run(family: Family) -> Result<(), String> {
         Family::Ecdsa => (point_key(Algorithm::ES256, &unhex(P256_PUBLIC)), P256_SIGNATURE),
         Family::EdDsa => (point_key(Algorithm::EdDSA, &unhex(ED25519_PUBLIC)), ED25519_SIGNATURE),
     };
-    let key = key.ok_or_else(|| format!("{}: the backend refused the test key", family.name()))?;
-    let signature = unhex(signature);
-    if verify(&key, MESSAGE, &signature).is_err() {
-        return Err(format!("{}: a valid signature did not verify", family.name()));
+    known_answer(family.name(), key.as_ref(), &unhex(signature))
+}
+
+/// The test itself: `key` (`None` when the backend refused it) verifies `signature` over
+/// [`MESSAGE`], and not the same signature with its last bit flipped.
+fn known_answer(name: &str, key: Option<&ParsedPublicKey>, signature: &[u8]) -> Result<(), String> {
+    let key = key.ok_or_else(|| format!("{name}: the backend refused the test key"))?;
+    if verify(key, MESSAGE, signature).is_err() {
+        return Err(format!("{name}: a valid signature did not verify"));
     }
-    let mut corrupted = signature;
+    let mut corrupted = signature.to_vec();
     if let Some(b) = corrupted.last_mut() {
         *b ^= 1;
     }
-    if verify(&key, MESSAGE, &corrupted).is_ok() {
-        return Err(format!("{}: a corrupted signature verified", family.name()));
+    if verify(key, MESSAGE, &corrupted).is_ok() {
+        return Err(format!("{name}: a corrupted signature verified"));
     }
     Ok(())
 }
@@ -150,6 +156,21 @@ mod tests {
         for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
             assert!(!passed(alg));
         }
+    }
+
+    /// Each way the test can fail says which, and fails.
+    #[test]
+    fn the_known_answer_test_fails_on_a_refused_key_or_a_wrong_answer() {
+        let key = rsa_key(Algorithm::RS256, &unhex(RSA_MODULUS), &[1, 0, 1]);
+        let good = unhex(RSA_SIGNATURE);
+        assert_eq!(known_answer("RSA", key.as_ref(), &good), Ok(()));
+        assert_eq!(known_answer("RSA", None, &good), Err("RSA: the backend refused the test key".to_owned()));
+        let mut wrong = good.clone();
+        wrong[7] ^= 0x10;
+        assert_eq!(known_answer("RSA", key.as_ref(), &wrong), Err("RSA: a valid signature did not verify".to_owned()));
+        // An ECDSA key given the RSA vector: another family's answer never passes.
+        let p256 = point_key(Algorithm::ES256, &unhex(P256_PUBLIC));
+        assert!(known_answer("ECDSA", p256.as_ref(), &good).is_err());
     }
 
     #[test]
