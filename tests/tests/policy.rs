@@ -357,6 +357,57 @@ async fn fixture_events_through_the_pipeline_with_events_policy_toml() {
     }
 }
 
+/// A registry that fails every lookup with one error.
+#[derive(Debug)]
+struct Failing(fn() -> shared::mtls::RegistryError);
+
+impl shared::mtls::ClientRegistry for Failing {
+    fn get<'a>(
+        &'a self,
+        _client_id: &'a str,
+        _serial: &'a str,
+    ) -> shared::mtls::registry::BoxFuture<'a, Result<Option<shared::mtls::RegistryItem>, shared::mtls::RegistryError>>
+    {
+        let error = (self.0)();
+        Box::pin(async move { Err(error) })
+    }
+}
+
+/// A registry fault, through the whole pipeline: a Deny on the whole stage (403), never a
+/// 401 that would send the caller to authenticate again, and never an Allow.
+#[tokio::test]
+async fn a_registry_fault_is_a_deny_on_the_stage() {
+    use shared::mtls::RegistryError;
+    let faults: [(fn() -> RegistryError, &str); 5] = [
+        (|| RegistryError::Throttled, "registry_throttled"),
+        (|| RegistryError::Timeout, "registry_timeout"),
+        (|| RegistryError::Unavailable("connection refused".to_owned()), "registry_unavailable"),
+        (|| RegistryError::MalformedItem("status: missing".to_owned()), "registry_item_malformed"),
+        (|| RegistryError::Other("boom".to_owned()), "registry_error"),
+    ];
+    for (fault, reason) in faults {
+        let mut env = base_env();
+        env.push(("AUTHZ_REGISTRY_TABLE".to_owned(), "clients".to_owned()));
+        env.push(("AUTHZ_REGISTRY_CACHE_TTL_SECS".to_owned(), "0".to_owned()));
+        let config = AuthorizerConfig::from_env(&Env::from_pairs(env)).unwrap();
+        let registry: Arc<dyn shared::mtls::ClientRegistry> = Arc::new(Failing(fault));
+        let authorizer = Authorizer::from_config(config, Some(registry), Arc::new(NullSink)).await.unwrap();
+        for file in ["mtls-rest/allow-active-cert.json", "mtls-http-v2/allow-cert-and-jwt.json"] {
+            let event = std::fs::read(events_dir().join(file)).unwrap();
+            let v = authorizer.evaluate(&event, REPLAY_NOW).await;
+            assert_eq!((v.outcome, v.reason.code()), (Outcome::Deny, reason), "{file}");
+            let response = authorizer.respond(&v).unwrap().to_json();
+            let statements = response["policyDocument"]["Statement"].as_array().unwrap();
+            let stage = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/*/*";
+            assert_eq!(statements.len(), 1, "{file}: {response}");
+            assert_eq!(
+                (statements[0]["Effect"].as_str(), statements[0]["Resource"][0].as_str()),
+                (Some("Deny"), Some(stage))
+            );
+        }
+    }
+}
+
 /// A credential whose method is not configured is no credential: a token to an mTLS-only
 /// authorizer is refused as `jwt_not_configured` (and a certificate to a JWT-only one as
 /// `mtls_not_configured`, in events/http-v2).
