@@ -378,7 +378,8 @@ impl shared::mtls::ClientRegistry for Failing {
 #[tokio::test]
 async fn a_registry_fault_is_a_deny_on_the_stage() {
     use shared::mtls::RegistryError;
-    let faults: [(fn() -> RegistryError, &str); 5] = [
+    type Fault = fn() -> RegistryError;
+    let faults: [(Fault, &str); 5] = [
         (|| RegistryError::Throttled, "registry_throttled"),
         (|| RegistryError::Timeout, "registry_timeout"),
         (|| RegistryError::Unavailable("connection refused".to_owned()), "registry_unavailable"),
