@@ -27,7 +27,7 @@ from typing import Any
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from authz_common import first, flatten, has_wildcard, json_statements, policy_document
+from authz_common import first, flatten, has_wildcard, is_everyone, json_statements, only_condition_test, policy_document
 
 # checkov renders "${aws_api_gateway_rest_api.x[0].execution_arn}/*" as
 # "aws_api_gateway_rest_api.x[0].execution_arn/*"; both spellings are accepted.
@@ -37,12 +37,6 @@ REST_API_ID_REF_RE = re.compile(r"^(?:\$\{)?(" + API_REF + r")\.id\}?$")
 EXECUTION_ARN_RE = re.compile(r"^arn:aws[a-z-]*:execute-api:[a-z0-9-]+:[0-9]{12}:([a-z0-9]+)/\*$")
 LITERAL_API_ID_RE = re.compile(r"^[a-z0-9]+$")
 CONDITION_OPERATORS = ("StringNotEquals", "StringNotEqualsIgnoreCase")
-
-
-def _everyone(principal: Any) -> bool:
-    if principal == "*":
-        return True
-    return isinstance(principal, dict) and list(principal) == ["AWS"] and flatten(principal.get("AWS")) == ["*"]
 
 
 def _fences_whole_api(resource: Any, rest_api_id: Any) -> bool:
@@ -65,20 +59,15 @@ def _fences_whole_api(resource: Any, rest_api_id: Any) -> bool:
 
 
 def _only_source_vpce_test(condition: Any) -> bool:
-    if not isinstance(condition, dict) or len(condition) != 1:
+    test = only_condition_test(condition, CONDITION_OPERATORS)
+    if test is None or test[0].lower() != "aws:sourcevpce":
         return False
-    operator, tests = next(iter(condition.items()))
-    if operator not in CONDITION_OPERATORS or not isinstance(tests, dict) or len(tests) != 1:
-        return False
-    key, values = next(iter(tests.items()))
-    if not isinstance(key, str) or key.lower() != "aws:sourcevpce":
-        return False
-    values = flatten(values)
+    values = flatten(test[1])
     return bool(values) and all(isinstance(v, str) and v.strip() and not has_wildcard(v) for v in values)
 
 
 def _denies_other_vpces(statement: dict[str, Any], rest_api_id: Any) -> bool:
-    if statement.get("Effect") != "Deny" or not _everyone(statement.get("Principal")):
+    if statement.get("Effect") != "Deny" or not is_everyone(statement.get("Principal")):
         return False
     if "NotPrincipal" in statement or "NotAction" in statement or "NotResource" in statement:
         return False

@@ -43,6 +43,26 @@ def has_wildcard(value: Any) -> bool:
     return isinstance(value, str) and ("*" in value or "?" in value)
 
 
+def is_everyone(principal: Any) -> bool:
+    """Principal "*", or {"AWS": "*"} and nothing else."""
+    if principal == "*":
+        return True
+    return isinstance(principal, dict) and list(principal) == ["AWS"] and flatten(principal.get("AWS")) == ["*"]
+
+
+def only_condition_test(condition: Any, operators: tuple[str, ...]) -> tuple[str, Any] | None:
+    """The (key, values) of a Condition that holds exactly one test under one of
+    ``operators``, or None: a second operator or key would be ANDed with it and narrow the
+    statement."""
+    if not isinstance(condition, dict) or len(condition) != 1:
+        return None
+    operator, tests = next(iter(condition.items()))
+    if operator not in operators or not isinstance(tests, dict) or len(tests) != 1:
+        return None
+    key, values = next(iter(tests.items()))
+    return (key, values) if isinstance(key, str) else None
+
+
 def policy_document(value: Any) -> dict[str, Any] | None:
     """A JSON policy as a dict: checkov renders jsonencode() to a dict; heredocs stay strings."""
     if isinstance(value, dict):

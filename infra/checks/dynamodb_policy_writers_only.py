@@ -39,7 +39,7 @@ from typing import Any
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from authz_common import first, flatten, has_wildcard, json_statements, policy_document
+from authz_common import first, flatten, has_wildcard, is_everyone, json_statements, only_condition_test, policy_document
 
 ITEM_WRITE_ACTIONS = (
     "dynamodb:BatchWriteItem",
@@ -60,12 +60,6 @@ PRINCIPAL_ARN_RE = re.compile(
     r"^arn:aws[a-z-]*:iam::[0-9]{12}:(?:role|user)/(?:[A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,128}$"
 )
 VARIABLE_RE = re.compile(r"^(?:\$\{)?var\.[A-Za-z0-9_-]+\}?$")
-
-
-def _everyone(principal: Any) -> bool:
-    if principal == "*":
-        return True
-    return isinstance(principal, dict) and list(principal) == ["AWS"] and flatten(principal.get("AWS")) == ["*"]
 
 
 def _table(value: Any) -> str | None:
@@ -107,18 +101,13 @@ def _writers(values: Any) -> bool:
 
 
 def _only_principal_arn_test(condition: Any) -> bool:
-    if not isinstance(condition, dict) or len(condition) != 1:
-        return False
-    operator, tests = next(iter(condition.items()))
-    if operator not in CONDITION_OPERATORS or not isinstance(tests, dict) or len(tests) != 1:
-        return False
-    key, values = next(iter(tests.items()))
-    return isinstance(key, str) and key.lower() == "aws:principalarn" and _writers(values)
+    test = only_condition_test(condition, CONDITION_OPERATORS)
+    return test is not None and test[0].lower() == "aws:principalarn" and _writers(test[1])
 
 
 def _fenced_writes(statement: dict[str, Any], table: str) -> set[str]:
     """The item-write actions this statement denies to all but the writers (empty: none)."""
-    if statement.get("Effect") != "Deny" or not _everyone(statement.get("Principal")):
+    if statement.get("Effect") != "Deny" or not is_everyone(statement.get("Principal")):
         return set()
     if "NotPrincipal" in statement or "NotAction" in statement or "NotResource" in statement:
         return set()
