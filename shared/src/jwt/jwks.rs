@@ -323,9 +323,7 @@ impl KeyCache {
             let reason = if state.last_failed { JWKS_UNAVAILABLE } else { JWT_KID_UNKNOWN };
             return Err(if state.last_failed { Rejection::fault(reason) } else { Rejection::unauthenticated(reason) });
         }
-        state.last_attempt = Some(now);
-        state.last_failed = !self.refetch(source, now, deadline).await;
-        if state.last_failed {
+        if !self.refetch_due(&mut state, source, now, deadline).await {
             return Err(Rejection::fault(JWKS_UNAVAILABLE));
         }
         self.get(kid).ok_or(Rejection::unauthenticated(JWT_KID_UNKNOWN))
@@ -353,12 +351,18 @@ impl KeyCache {
         if !state.due(now, source.refresh_secs) {
             return Ok(key);
         }
-        state.last_attempt = Some(now);
-        state.last_failed = !self.refetch(source, now, Instant::now() + source.timeout).await;
-        if state.last_failed {
+        if !self.refetch_due(&mut state, source, now, Instant::now() + source.timeout).await {
             return Ok(key);
         }
         self.get(kid).ok_or(Rejection::unauthenticated(JWT_KID_UNKNOWN))
+    }
+
+    /// A refetch that is due, by the holder of the refresh lock (`state`), recorded there;
+    /// `true` when it brought a new set.
+    async fn refetch_due(&self, state: &mut RefreshState, source: &Source<'_>, now: u64, deadline: Instant) -> bool {
+        state.last_attempt = Some(now);
+        state.last_failed = !self.refetch(source, now, deadline).await;
+        !state.last_failed
     }
 
     /// Fetches at init; a failure is logged and left for the first token to retry.
