@@ -27,7 +27,7 @@ use shared::telemetry::NullSink;
 
 use crate::Effort;
 use crate::inputs::{self, Res};
-use crate::stats::{Samples, Stats, round};
+use crate::stats::{Paired, Samples, Stats, round};
 
 /// Installs the Lambda's JSON log subscriber at its default level, writing to `io::sink`:
 /// formatting is counted, terminal I/O is not.
@@ -99,6 +99,9 @@ pub struct Case {
     /// round median, minus one; JWT): the same code on the same input, so this is the
     /// machine's speed moving under the run, which the time ratios then carry.
     pub raw_round_spread: Option<f64>,
+    /// Round by round, the handler's median over the raw verify's median in the same round
+    /// (JWT): the ratio with the machine's moves between rounds taken out.
+    pub paired: Option<Paired>,
 }
 
 /// Decisions per timed batch, for [`Case::batched`].
@@ -134,6 +137,7 @@ impl Case {
             "registry_lookups_per_decision": self.lookups_per_decision,
             "batched_per_decision": self.batched.map(|b| b.json()),
             "raw_verify_round_median_spread": self.raw_round_spread.map(round),
+            "handler_over_raw_round_by_round": self.paired.map(|p| p.json()),
             "decisions_per_sec_one_core": self.per_core().round(),
         })
     }
@@ -200,6 +204,7 @@ async fn jwt_case(
         return Err(format!("{name}: a raw verify failed {} times", 2 * n - raw.len() - parsed.len()));
     }
     let raw_round_spread = raw.chunk_spread(effort.jwt_per_round);
+    let paired = handler.paired_ratio(&raw, effort.jwt_per_round);
     Ok(Case {
         name,
         handler: handler.finish(),
@@ -209,6 +214,7 @@ async fn jwt_case(
         lookups_per_decision: None,
         batched: None,
         raw_round_spread,
+        paired,
     })
 }
 
@@ -260,6 +266,7 @@ async fn mtls_case(effort: &Effort) -> Res<Case> {
         lookups_per_decision: Some(lookups),
         batched: Some(batched.finish()),
         raw_round_spread: None,
+        paired: None,
     })
 }
 

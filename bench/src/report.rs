@@ -241,6 +241,13 @@ impl Report {
                 spread * 100.0
             );
         }
+        for (name, p) in self.inproc.iter().filter_map(|c| c.paired.map(|p| (c.name, p))) {
+            let _ = writeln!(
+                s,
+                "  {name}: round by round, handler / raw verify {:.3}× (median of {} rounds, {:.3}-{:.3}×)",
+                p.median, p.rounds, p.min, p.max
+            );
+        }
         for c in self.inproc.iter().filter_map(|c| c.lookups_per_decision.map(|l| (c.name, l))) {
             let _ = writeln!(s, "  {}: {:.4} registry lookups per decision", c.0, c.1);
         }

@@ -4,6 +4,21 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+/// Round-by-round ratios of two sample sets ([`Samples::paired_ratio`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Paired {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    pub rounds: usize,
+}
+
+impl Paired {
+    pub fn json(&self) -> Value {
+        json!({"median": round(self.median), "min": round(self.min), "max": round(self.max), "rounds": self.rounds})
+    }
+}
+
 /// Per-call latencies in nanoseconds, kept sorted once finished.
 #[derive(Clone, Debug, Default)]
 pub struct Samples {
@@ -34,17 +49,41 @@ impl Samples {
     /// How far the medians of consecutive runs of `chunk` samples (the rounds) spread: the
     /// largest over the smallest, minus one; `None` with fewer than two whole runs.
     pub fn chunk_spread(&self, chunk: usize) -> Option<f64> {
-        let medians: Vec<f64> = self
-            .ns
+        let medians = self.chunk_medians(chunk);
+        let (min, max) = medians.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &m| (lo.min(m), hi.max(m)));
+        (medians.len() >= 2 && min > 0.0).then(|| max / min - 1.0)
+    }
+
+    /// The median of each whole run of `chunk` consecutive samples (each round), in order.
+    pub fn chunk_medians(&self, chunk: usize) -> Vec<f64> {
+        self.ns
             .chunks_exact(chunk.max(1))
             .map(|c| {
                 let mut sorted = c.to_vec();
                 sorted.sort_by(f64::total_cmp);
                 percentile(&sorted, 50.0)
             })
-            .collect();
-        let (min, max) = medians.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &m| (lo.min(m), hi.max(m)));
-        (medians.len() >= 2 && min > 0.0).then(|| max / min - 1.0)
+            .collect()
+    }
+
+    /// Round by round, this median over `reference`'s median in the same round (rounds of
+    /// `chunk` samples in both): the median and the range of those ratios. Each ratio sets two
+    /// figures measured seconds apart against each other, so a change of the machine's speed
+    /// between rounds leaves it alone (it moves the whole-run medians). `None` unless both
+    /// have the same two or more whole rounds.
+    pub fn paired_ratio(&self, reference: &Samples, chunk: usize) -> Option<Paired> {
+        let (ours, theirs) = (self.chunk_medians(chunk), reference.chunk_medians(chunk));
+        if ours.len() < 2 || ours.len() != theirs.len() || theirs.iter().any(|&t| t <= 0.0) {
+            return None;
+        }
+        let mut ratios: Vec<f64> = ours.iter().zip(&theirs).map(|(o, t)| o / t).collect();
+        ratios.sort_by(f64::total_cmp);
+        Some(Paired {
+            median: percentile(&ratios, 50.0),
+            min: ratios.first().copied().unwrap_or(0.0),
+            max: ratios.last().copied().unwrap_or(0.0),
+            rounds: ratios.len(),
+        })
     }
 
     pub fn finish(mut self) -> Stats {
@@ -156,6 +195,27 @@ mod tests {
         assert_eq!(s.chunk_spread(3), Some(1.0));
         assert_eq!(s.chunk_spread(10), None);
         assert_eq!(Samples::default().chunk_spread(3), None);
+    }
+
+    #[test]
+    fn paired_ratio_sets_each_round_against_the_same_round() {
+        let samples = |values: &[f64]| {
+            let mut s = Samples::default();
+            values.iter().for_each(|v| s.push_ns(*v));
+            s
+        };
+        // The reference doubles in the second round and so does ours: every round is 1.5x,
+        // where the whole-run medians would say 30 / 20.
+        let reference = samples(&[10.0, 10.0, 10.0, 20.0, 20.0, 20.0, 40.0, 40.0, 40.0]);
+        let ours = samples(&[15.0, 15.0, 14.0, 30.0, 31.0, 30.0, 66.0, 60.0, 60.0]);
+        let p = ours.paired_ratio(&reference, 3).unwrap();
+        assert_eq!((p.median, p.min, p.max, p.rounds), (1.5, 1.5, 1.5, 3));
+        let skewed = samples(&[10.0, 10.0, 10.0, 30.0, 30.0, 30.0, 80.0, 80.0, 80.0]);
+        let p = skewed.paired_ratio(&reference, 3).unwrap();
+        assert_eq!((p.median, p.min, p.max), (1.5, 1.0, 2.0));
+        // Rounds that do not pair up give no ratio.
+        assert_eq!(samples(&[1.0, 2.0, 3.0]).paired_ratio(&reference, 3), None);
+        assert_eq!(ours.paired_ratio(&samples(&[]), 3), None);
     }
 
     #[track_caller]
