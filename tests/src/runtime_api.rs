@@ -194,3 +194,26 @@ pub fn spawn_wrapped(
         .kill_on_drop(true);
     cmd.spawn()
 }
+
+/// The `reason` of the next decision log line on a function's stdout (`lines`, from the
+/// child [`spawn_function`] returned), checked to be the line of `request_id`; every line
+/// read on the way is kept in `seen`. Panics when no decision line comes within `wait`.
+pub async fn logged_reason(
+    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    seen: &mut Vec<String>,
+    request_id: &str,
+    wait: std::time::Duration,
+) -> String {
+    loop {
+        let line = match tokio::time::timeout(wait, lines.next_line()).await {
+            Ok(Ok(Some(line))) => line,
+            other => panic!("no decision line for {request_id} within {wait:?}: {other:?}; read so far: {seen:#?}"),
+        };
+        seen.push(line.clone());
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        if v["target"] == "decision" {
+            assert_eq!(v["request_id"], request_id, "{line}");
+            return v["reason"].as_str().unwrap_or_default().to_owned();
+        }
+    }
+}

@@ -10,9 +10,10 @@ mod jwt_support;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use authorizer_tests::runtime_api::{ApiEvent, RuntimeApi, authorizer_binary, spawn_function};
+use authorizer_tests::runtime_api::{ApiEvent, RuntimeApi, authorizer_binary, logged_reason, spawn_function};
 use jwt_support::*;
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// What the function answered: `allow <principal>`, `deny` or `error <message>`.
 fn answer(event: Option<ApiEvent>) -> String {
@@ -51,27 +52,43 @@ async fn the_built_binary_verifies_tokens_with_its_crypto_backend() {
         ("AUTHZ_JWKS_TIMEOUT_MS".to_owned(), "1500".to_owned()),
     ];
     let mut api = RuntimeApi::start().await.unwrap();
-    let _function = spawn_function(&binary, api.addr, &env).unwrap();
+    let mut function = spawn_function(&binary, api.addr, &env).unwrap();
+    let mut lines = BufReader::new(function.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
 
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
     let claims = json!({"iss": server.issuer(), "sub": "user-9", "aud": "api", "exp": now + 600, "iat": now - 5});
     let cases = [
-        ("rs256", sign_raw(&json!({"alg": "RS256", "kid": "rsa"}), &claims, &k.rsa.encoding), "allow user-9"),
-        ("es256", sign_raw(&json!({"alg": "ES256", "kid": "ec"}), &claims, &k.p256.encoding), "allow user-9"),
-        ("eddsa", sign_raw(&json!({"alg": "EdDSA", "kid": "ed"}), &claims, &k.ed.encoding), "allow user-9"),
+        (
+            "rs256",
+            sign_raw(&json!({"alg": "RS256", "kid": "rsa"}), &claims, &k.rsa.encoding),
+            "allow user-9",
+            "allowed",
+        ),
+        (
+            "es256",
+            sign_raw(&json!({"alg": "ES256", "kid": "ec"}), &claims, &k.p256.encoding),
+            "allow user-9",
+            "allowed",
+        ),
+        ("eddsa", sign_raw(&json!({"alg": "EdDSA", "kid": "ed"}), &claims, &k.ed.encoding), "allow user-9", "allowed"),
         (
             "forged",
             sign_raw(&json!({"alg": "ES256", "kid": "ec"}), &claims, &k.attacker.encoding),
             "error Unauthorized",
+            "jwt_signature_invalid",
         ),
-        ("alg none", unsigned(&json!({"alg": "none", "kid": "ec"}), &claims, ""), "error Unauthorized"),
+        ("alg none", unsigned(&json!({"alg": "none", "kid": "ec"}), &claims, ""), "error Unauthorized", "jwt_alg_none"),
     ];
-    for (i, (name, token, expected)) in cases.into_iter().enumerate() {
+    for (i, (name, token, expected, reason)) in cases.into_iter().enumerate() {
         let event = json!({"type": "TOKEN", "authorizationToken": format!("Bearer {token}"),
             "methodArn": "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/orders/42"});
-        api.invoke(&format!("req-{i}"), event.to_string().as_bytes());
+        let id = format!("req-{i}");
+        api.invoke(&id, event.to_string().as_bytes());
         let got = answer(api.answer(Duration::from_secs(30)).await);
         assert_eq!(got, expected, "case {name}");
+        // The refusals are the ones their names say, not some other refusal.
+        assert_eq!(logged_reason(&mut lines, &mut seen, &id, Duration::from_secs(30)).await, reason, "case {name}");
     }
     assert_eq!(server.hits(), 1, "one JWKS fetch for every token");
 }

@@ -12,10 +12,9 @@
 use std::time::Duration;
 
 use authorizer_tests::fixtures::{base_env, events_dir};
-use authorizer_tests::runtime_api::{ApiEvent, RuntimeApi, authorizer_binary, spawn_function};
+use authorizer_tests::runtime_api::{ApiEvent, RuntimeApi, authorizer_binary, logged_reason, spawn_function};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::ChildStdout;
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -39,20 +38,6 @@ fn binary() -> std::path::PathBuf {
     binary
 }
 
-/// The `reason` of the next decision log line on the function's stdout, checked to be the
-/// line of `request_id`; every line read on the way is kept in `seen`.
-async fn logged_reason(lines: &mut Lines<BufReader<ChildStdout>>, seen: &mut Vec<String>, request_id: &str) -> String {
-    loop {
-        let line = tokio::time::timeout(WAIT, lines.next_line()).await.unwrap().unwrap().unwrap();
-        seen.push(line.clone());
-        let Ok(v) = serde_json::from_str::<Value>(&line) else { continue };
-        if v["target"] == "decision" {
-            assert_eq!(v["request_id"], request_id, "{line}");
-            return v["reason"].as_str().unwrap_or_default().to_owned();
-        }
-    }
-}
-
 #[tokio::test]
 async fn malformed_payloads_are_unauthorized_not_runtime_errors() {
     let mut api = RuntimeApi::start().await.unwrap();
@@ -72,7 +57,7 @@ async fn malformed_payloads_are_unauthorized_not_runtime_errors() {
     ] {
         api.invoke(id, &payload);
         assert_eq!(error_message(api.answer(WAIT).await), "Unauthorized/Unauthorized", "payload {id}");
-        assert_eq!(logged_reason(&mut lines, &mut seen, id).await, reason, "payload {id}");
+        assert_eq!(logged_reason(&mut lines, &mut seen, id, WAIT).await, reason, "payload {id}");
     }
     // A refusal is a decision, logged at INFO by the decision line; the runtime's own ERROR
     // line restating it is dropped (shared::logging::QuietRefusals).
