@@ -15,6 +15,9 @@ use jwt_support::*;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+/// How long an answer or a decision line may take (a first JWKS fetch on a busy machine).
+const WAIT: Duration = Duration::from_secs(30);
+
 /// What the function answered: `allow <principal>`, `deny` or `error <message>`.
 fn answer(event: Option<ApiEvent>) -> String {
     match event {
@@ -85,10 +88,10 @@ async fn the_built_binary_verifies_tokens_with_its_crypto_backend() {
             "methodArn": "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/orders/42"});
         let id = format!("req-{i}");
         api.invoke(&id, event.to_string().as_bytes());
-        let got = answer(api.answer(Duration::from_secs(30)).await);
+        let got = answer(api.answer(WAIT).await);
         assert_eq!(got, expected, "case {name}");
         // The refusals are the ones their names say, not some other refusal.
-        assert_eq!(logged_reason(&mut lines, &mut seen, &id, Duration::from_secs(30)).await, reason, "case {name}");
+        assert_eq!(logged_reason(&mut lines, &mut seen, &id, WAIT).await, reason, "case {name}");
     }
     assert_eq!(server.hits(), 1, "one JWKS fetch for every token");
 }
